@@ -1,0 +1,67 @@
+# Known — two commands: `make run` serves the demo, `make test` runs the whole suite.
+# Both set everything up first (virtualenv, Python and npm dependencies, vendor assets,
+# database migrations, the demo event), so a fresh clone needs nothing done by hand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+FLASK := $(BIN)/flask --app app
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+N ?= 2
+
+.PHONY: run test lint setup deps vendor migrate demo browser format clean cluster
+
+run: setup demo
+	$(PY) app.py
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+setup: deps vendor migrate
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Third-party JavaScript comes from the npm registry, through the lock file, into static/vendor/.
+vendor: node_modules/.package-lock.json
+	@mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.esm.min.js static/vendor/socket.io.esm.min.js
+
+migrate: deps
+	@mkdir -p instance
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) seed-demo
+
+# Browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null; } || \
+	    echo "Could not install chromium: browser tests will skip (and fail when CI=true)"; \
+	  else echo "No apt-get: install chromium yourself; browser tests will skip (fail when CI=true)"; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache

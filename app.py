@@ -1,0 +1,19 @@
+"""Entry point: ``python app.py`` serves Known on gevent's server; ``flask --app app`` runs commands."""
+
+if __name__ == "__main__":
+    # Monkey-patch before anything else is imported, so sockets, locks and the database
+    # drivers all yield to gevent instead of blocking every connected phone.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from conference import create_app  # noqa: E402
+from conference.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = app.config["KNOWN_HOST"]
+    port = app.config["KNOWN_PORT"]
+    print(f" * Known is serving {app.config['KNOWN_BASE_URL']} (listening on {host}:{port})")
+    socketio.run(app, host=host, port=port, use_reloader=False, log_output=False)

@@ -1,0 +1,141 @@
+"""Known: a conference networking companion with a scavenger-hunt game."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from conference import realtime
+from conference.config import PROJECT_ROOT, load_settings
+from conference.db import render_migration_item
+from conference.errors import DomainError
+from conference import extensions as ext
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self' ws: wss:",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, then extensions, then features, then the CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    settings = load_settings()
+    app.config.from_mapping(settings.flask_config())
+    if config:
+        app.config.update(config)
+
+    _init_extensions(app)
+    _register_features(app)
+    _register_errors(app)
+    _register_headers(app)
+
+    from conference import cli
+
+    cli.init_app(app)
+    logging.getLogger("conference").setLevel(logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    ext.db.init_app(app)
+    ext.migrate.init_app(
+        app,
+        ext.db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    ext.login_manager.init_app(app)
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    realtime.init_app(app)
+
+
+def _register_features(app: Flask) -> None:
+    from conference.accounts import views as accounts_views
+    from conference.events import sockets as events_sockets
+    from conference.events import views as events_views
+
+    accounts_views.init_app(app)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(events_views.bp)
+    events_sockets.init_app()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError) -> Any:
+        if _wants_json():
+            return jsonify(err.as_dict()), err.status
+        return render_template("error.html", status=err.status, message=err.message), err.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError) -> Any:
+        message = "This form has expired. Go back, reload the page and try again."
+        if _wants_json():
+            return jsonify({"ok": False, "error": "csrf_failed", "message": message}), 400
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Any:
+        status = err.code or 500
+        messages = {
+            403: "You do not have access to this page.",
+            404: "We could not find that page.",
+            429: "Too many attempts. Please wait a minute and try again.",
+        }
+        message = messages.get(status, err.description or "Something went wrong.")
+        if _wants_json():
+            return jsonify({"ok": False, "error": err.name.lower().replace(" ", "_"),
+                            "message": message}), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(500)
+    def server_error(err: Exception) -> Any:
+        message = "Something went wrong on our side. The error has been logged."
+        if _wants_json():
+            return jsonify({"ok": False, "error": "server_error", "message": message}), 500
+        return render_template("error.html", status=500, message=message), 500
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(self), microphone=(), geolocation=()"
+        )
+        return response

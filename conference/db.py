@@ -1,0 +1,170 @@
+"""Database plumbing: declarative base, ``utcnow()``, the unit of work and its outbox.
+
+One transaction per HTTP request or Socket.IO event, committed at the edge. Services never
+commit: they flush, and they record *domain events* on the session with :func:`record`. The
+events wait in the session's outbox and are handed to the registered publishers (see
+``conference.realtime``) only after the transaction commits; a rollback discards them, so no
+screen ever shows what the database does not hold.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Session,
+    SessionTransaction,
+    registry,
+    scoped_session,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model, with a naming convention Alembic can diff."""
+
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened, to be told to one Socket.IO room after the commit."""
+
+    name: str
+    room: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    namespace: str = "/"
+
+
+Publisher = Callable[[list[DomainEvent]], None]
+_publishers: list[Publisher] = []
+
+
+def add_publisher(publisher: Publisher) -> None:
+    """Register a function that receives the outbox of every committed transaction."""
+    if publisher not in _publishers:
+        _publishers.append(publisher)
+
+
+def remove_publisher(publisher: Publisher) -> None:
+    """Stop sending outboxes to ``publisher``."""
+    if publisher in _publishers:
+        _publishers.remove(publisher)
+
+
+def record(session: Session | scoped_session[Session], event: DomainEvent) -> None:
+    """Queue ``event`` on ``session``; it is published only if the transaction commits."""
+    if not event.room:
+        raise ValueError("every domain event names a room")
+    real = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        # Tie the event to a transaction so that a rollback discards it even when no SQL ran.
+        real.begin()
+    real.info.setdefault("outbox", []).append(event)
+
+
+def pending_events(session: Session | scoped_session[Session]) -> list[DomainEvent]:
+    """The events recorded on ``session`` and not yet published (for tests and debugging)."""
+    return list(session.info.get("outbox", []))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_outbox(session: Session) -> None:
+    events: list[DomainEvent] = session.info.pop("outbox", [])
+    if not events:
+        return
+    for publisher in _publishers:
+        try:
+            publisher(events)
+        except Exception:  # the commit stands; a failed broadcast must not turn it into a 500
+            log.exception("publishing %d domain events failed", len(events))
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _discard_outbox(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Only the outermost transaction owns the outbox: a savepoint rolled back inside a
+    # service (say, a unique-constraint race caught and answered) keeps the events recorded
+    # before it.
+    if previous_transaction.parent is None:
+        session.info.pop("outbox", None)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` as one transaction: commit when it returns, roll back when it raises."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return wrapper
+
+
+def ids(rows: Iterable[Any]) -> list[int]:
+    """The ``id`` of each row, in order."""
+    return [int(row.id) for row in rows]
+
+
+def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Let Alembic write ``UTCDateTime`` columns as plain timezone-aware ``DateTime``."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
