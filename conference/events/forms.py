@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from conference.events.models import ORGANISER, STAFF
@@ -26,7 +27,7 @@ class EventForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(name, name) for name in timezone_names()]
+        self.timezone.choices = [SelectChoice(name, name) for name in timezone_names()]
 
     def validate_ends_on(self, field: DateField) -> None:
         """The last day is not before the first."""
@@ -38,7 +39,8 @@ class InviteForm(FlaskForm):
     """Who the invite is for and which role it grants."""
 
     role = SelectField(
-        "Role", choices=[(STAFF, "Check-in staff"), (ORGANISER, "Organiser")], default=STAFF
+        "Role", choices=[SelectChoice(STAFF, "Check-in staff"), SelectChoice(ORGANISER, "Organiser")],
+        default=STAFF,
     )
     note = StringField("For (optional)", validators=[Optional(), Length(max=200)],
                        description="A name to remember who you sent it to.")

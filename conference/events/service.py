@@ -144,7 +144,7 @@ def events_of(session: Session, account: Account) -> list[tuple[Event, str]]:
         .where(Membership.account_id == account.id)
         .order_by(Event.starts_on.desc(), Event.id.desc())
     )
-    return [(event, role) for event, role in rows.tuples()]
+    return [(event, role) for event, role in rows]
 
 
 def team_of(session: Session, event: Event) -> list[Membership]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
@@ -134,7 +134,8 @@ def accept_invite(token: str) -> Any:
     account_id = current_account_id()
     form = NewAccountForm()
     if account_id is not None:
-        if form.is_submitted() and form.validate_csrf_token(form, form.csrf_token) is None:
+        # CSRFProtect has already checked the token of every POST.
+        if request.method == "POST":
             account = db.session.get(Account, account_id)
             service.accept_invite(db.session, token=token, now=utcnow(), account=account)
             db.session.commit()
