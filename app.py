@@ -1,4 +1,4 @@
-"""Entry point: ``python app.py`` serves Known on gevent's server; ``flask --app app`` runs commands."""
+"""Entry point: ``python app.py`` serves Known (gevent); ``flask --app app`` runs commands."""
 
 if __name__ == "__main__":
     # Monkey-patch before anything else is imported, so sockets, locks and the database
@@ -7,8 +7,8 @@ if __name__ == "__main__":
 
     monkey.patch_all()
 
-from conference import create_app  # noqa: E402
-from conference.extensions import socketio  # noqa: E402
+from conference import create_app
+from conference.extensions import socketio
 
 app = create_app()
 

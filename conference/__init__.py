@@ -10,11 +10,11 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from conference import extensions as ext
 from conference import realtime
 from conference.config import PROJECT_ROOT, load_settings
 from conference.db import render_migration_item
 from conference.errors import DomainError
-from conference import extensions as ext
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -87,9 +87,7 @@ def _register_features(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def _register_errors(app: Flask) -> None:
@@ -116,8 +114,9 @@ def _register_errors(app: Flask) -> None:
         }
         message = messages.get(status, err.description or "Something went wrong.")
         if _wants_json():
-            return jsonify({"ok": False, "error": err.name.lower().replace(" ", "_"),
-                            "message": message}), status
+            return jsonify(
+                {"ok": False, "error": err.name.lower().replace(" ", "_"), "message": message}
+            ), status
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(500)

@@ -27,23 +27,27 @@ def create_organiser(email: str, name: str) -> None:
     """Create an organiser account; the password is read from a prompt or from stdin."""
     password = _read_password()
     try:
-        account = accounts.create_account(db.session, email=email, name=name, password=password)
+        account = accounts.create_account(db.session(), email=email, name=name, password=password)
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
     db.session.commit()
-    click.echo(f"Created organiser {account.email}. Log in at {current_app.config['KNOWN_BASE_URL']}/login")
+    click.echo(
+        f"Created organiser {account.email}. Log in at {current_app.config['KNOWN_BASE_URL']}/login"
+    )
 
 
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo event and organiser (idempotent)."""
     result = demo.ensure_demo(
-        db.session, now=utcnow(), password=current_app.config.get("KNOWN_DEMO_PASSWORD")
+        db.session(), now=utcnow(), password=current_app.config.get("KNOWN_DEMO_PASSWORD")
     )
     db.session.commit()
     base = current_app.config["KNOWN_BASE_URL"]
-    click.echo(f"Demo event: {base}/e/{result.event.slug}" + (" (created)" if result.created else ""))
+    click.echo(
+        f"Demo event: {base}/e/{result.event.slug}" + (" (created)" if result.created else "")
+    )
     if result.password and not current_app.config.get("KNOWN_DEMO_PASSWORD"):
         click.echo(f"Demo organiser: {demo.DEMO_ORGANISER}  password: {result.password}")
     elif result.password:

@@ -102,8 +102,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not secret_key:
         if env == "production":
             raise ConfigError(
-                "KNOWN_SECRET_KEY is required in production: set it to a long random string "
-                '(for example the output of `python -c "import secrets; print(secrets.token_hex(32))"`).'
+                "KNOWN_SECRET_KEY is required in production: set it to a long random string, "
+                "for example from `python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
         secret_key = _secret_key_from_instance(instance_dir)
     elif env == "production" and len(secret_key) < 32:

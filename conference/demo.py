@@ -67,5 +67,3 @@ def ensure_demo(session: Session, *, now: datetime, password: str | None) -> Dem
         step(session, event, now)
     session.flush()
     return DemoResult(organiser=organiser, event=event, password=new_password, created=created)
-
-

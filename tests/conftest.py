@@ -19,9 +19,9 @@ os.environ.setdefault("KNOWN_ENV", "testing")
 os.environ.setdefault("KNOWN_SECRET_KEY", "test-secret-" + "x" * 40)
 os.environ.setdefault("KNOWN_BASE_URL", "http://known.test")
 
-from conference import create_app  # noqa: E402
-from conference.extensions import db, socketio  # noqa: E402
-from tests import factories  # noqa: E402
+from conference import create_app
+from conference.extensions import db, socketio
+from tests import factories
 
 PG_URL = os.environ.get("KNOWN_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("KNOWN_TEST_REDIS_URL", "")

@@ -21,26 +21,39 @@ class Factory:
     def __init__(self, session: Any) -> None:
         self.session = session
 
-    def account(self, *, email: str | None = None, name: str | None = None,
-                password: str = PASSWORD) -> Account:
+    def account(
+        self, *, email: str | None = None, name: str | None = None, password: str = PASSWORD
+    ) -> Account:
         n = next(_seq)
         account = accounts.create_account(
-            self.session, email=email or f"person{n}@example.org", name=name or f"Person {n}",
+            self.session,
+            email=email or f"person{n}@example.org",
+            name=name or f"Person {n}",
             password=password,
         )
         self.session.commit()
         return account
 
-    def event(self, *, organiser: Account | None = None, slug: str | None = None,
-              name: str | None = None, starts_on: date | None = None, **fields: Any) -> Event:
+    def event(
+        self,
+        *,
+        organiser: Account | None = None,
+        slug: str | None = None,
+        name: str | None = None,
+        starts_on: date | None = None,
+        **fields: Any,
+    ) -> Event:
         n = next(_seq)
         start = starts_on or date(2026, 6, 1)
         event = events.create_event(
             self.session,
             organiser=organiser or self.account(),
             fields=events.EventFields(
-                name=name or f"Conf {n}", slug=slug or f"conf-{n}", starts_on=start,
-                ends_on=fields.pop("ends_on", start + timedelta(days=1)), **fields,
+                name=name or f"Conf {n}",
+                slug=slug or f"conf-{n}",
+                starts_on=start,
+                ends_on=fields.pop("ends_on", start + timedelta(days=1)),
+                **fields,
             ),
         )
         self.session.commit()

@@ -18,8 +18,7 @@ def test_seed_demo_twice_creates_everything_once(app: Any, session: Any, client:
     assert session.query(Event).filter_by(slug="demo").count() == 1
     assert session.query(Account).filter_by(email="organiser@example.org").count() == 1
     assert session.query(Membership).count() == 1
-    response = client.post("/login", data={"email": "organiser@example.org",
-                                           "password": password})
+    response = client.post("/login", data={"email": "organiser@example.org", "password": password})
     assert response.status_code == 302
 
 
@@ -28,6 +27,7 @@ def test_demo_password_comes_from_the_environment(app: Any, client: Any) -> None
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert "from KNOWN_DEMO_PASSWORD" in result.output
     assert "demo password 123" not in result.output
-    response = client.post("/login", data={"email": "organiser@example.org",
-                                           "password": "demo password 123"})
+    response = client.post(
+        "/login", data={"email": "organiser@example.org", "password": "demo password 123"}
+    )
     assert response.status_code == 302

@@ -110,8 +110,13 @@ def test_edit_over_http_pushes_to_the_organiser_room(
     screen.get_received("/event")
     response = client.post(
         f"/organiser/events/{event.slug}/edit",
-        data={"name": "Live Rename", "slug": event.slug, "starts_on": "2026-06-01",
-              "ends_on": "2026-06-02", "timezone": "UTC"},
+        data={
+            "name": "Live Rename",
+            "slug": event.slug,
+            "starts_on": "2026-06-01",
+            "ends_on": "2026-06-02",
+            "timezone": "UTC",
+        },
     )
     assert response.status_code == 302
     assert [m["args"][0]["name"] for m in screen.get_received("/event")] == ["Live Rename"]
@@ -126,13 +131,17 @@ def test_socket_join_is_refused_outside_your_events(
     auth.login(staff)
     sio = socket_client("/event")
     assert sio.emit("join", {"event": someone_else.slug}, namespace="/event", callback=True) == {
-        "ok": False, "error": "not_your_event"
+        "ok": False,
+        "error": "not_your_event",
     }
     # Staff may watch the staff room of their own event but not the organisers' room.
-    assert sio.emit("join", {"event": staff_event.slug, "audience": "staff"},
-                    namespace="/event", callback=True) == {"ok": True}
-    assert sio.emit("join", {"event": staff_event.slug}, namespace="/event", callback=True)[
-        "error"] == "not_your_event"
+    assert sio.emit(
+        "join", {"event": staff_event.slug, "audience": "staff"}, namespace="/event", callback=True
+    ) == {"ok": True}
+    assert (
+        sio.emit("join", {"event": staff_event.slug}, namespace="/event", callback=True)["error"]
+        == "not_your_event"
+    )
 
 
 def test_anonymous_socket_is_refused(app: Any, socket_client: Any) -> None:

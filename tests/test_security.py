@@ -17,8 +17,13 @@ def test_pages_have_no_inline_scripts(client: Any, make: Any, auth: Any) -> None
     organiser = make.account()
     event = make.event(organiser=organiser)
     auth.login(organiser)
-    for path in ["/organiser", "/organiser/events/new", f"/organiser/events/{event.slug}/edit",
-                 f"/e/{event.slug}", "/login"]:
+    for path in [
+        "/organiser",
+        "/organiser/events/new",
+        f"/organiser/events/{event.slug}/edit",
+        f"/e/{event.slug}",
+        "/login",
+    ]:
         html = client.get(path).data.decode()
         for chunk in html.split("<script")[1:]:
             assert "src=" in chunk.split(">")[0], f"inline script on {path}"
@@ -28,7 +33,8 @@ def test_pages_have_no_inline_scripts(client: Any, make: Any, auth: Any) -> None
 def test_every_post_route_requires_a_csrf_token(app: Any, client: Any, make: Any) -> None:
     event = make.event()
     posts = [
-        rule for rule in app.url_map.iter_rules()
+        rule
+        for rule in app.url_map.iter_rules()
         if "POST" in (rule.methods or set()) and rule.endpoint != "static"
     ]
     assert len(posts) >= 5
@@ -44,7 +50,8 @@ def test_login_form_works_with_its_csrf_token(client: Any, make: Any) -> None:
     account = make.account()
     page = client.get("/login").data.decode()
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post("/login", data={"email": account.email,
-                                           "password": "correct horse battery",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={"email": account.email, "password": "correct horse battery", "csrf_token": token},
+    )
     assert response.status_code == 302

@@ -91,7 +91,7 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         account = service.authenticate(
-            db.session, email=form.email.data or "", password=form.password.data or ""
+            db.session(), email=form.email.data or "", password=form.password.data or ""
         )
         if account is not None:
             login_user(account)

@@ -19,7 +19,7 @@ def current_account_id() -> int | None:
 
 def event_or_404(slug: str) -> Event:
     """The event with this slug, or a 404."""
-    event = service.get_event(db.session, slug)
+    event = service.get_event(db.session(), slug)
     if event is None:
         abort(404)
     return event
@@ -33,7 +33,7 @@ def require_role(slug: str, *roles: str) -> Event:
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(403)
-    if not service.has_role(db.session, account_id=account_id, event_id=event.id, roles=roles):
+    if not service.has_role(db.session(), account_id=account_id, event_id=event.id, roles=roles):
         abort(403)
     return event
 

@@ -39,8 +39,12 @@ class InviteForm(FlaskForm):
     """Who the invite is for and which role it grants."""
 
     role = SelectField(
-        "Role", choices=[SelectChoice(STAFF, "Check-in staff"), SelectChoice(ORGANISER, "Organiser")],
+        "Role",
+        choices=[SelectChoice(STAFF, "Check-in staff"), SelectChoice(ORGANISER, "Organiser")],
         default=STAFF,
     )
-    note = StringField("For (optional)", validators=[Optional(), Length(max=200)],
-                       description="A name to remember who you sent it to.")
+    note = StringField(
+        "For (optional)",
+        validators=[Optional(), Length(max=200)],
+        description="A name to remember who you sent it to.",
+    )

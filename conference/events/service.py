@@ -160,7 +160,12 @@ def team_of(session: Session, event: Event) -> list[Membership]:
 
 
 def create_invite(
-    session: Session, *, event: Event, created_by: Account, now: datetime, role: str = STAFF,
+    session: Session,
+    *,
+    event: Event,
+    created_by: Account,
+    now: datetime,
+    role: str = STAFF,
     note: str = "",
 ) -> tuple[StaffInvite, str]:
     """A single-use invite link; returns the invite and its token (shown once, stored hashed)."""
@@ -182,7 +187,9 @@ def create_invite(
 
 def open_invite(session: Session, *, token: str, now: datetime) -> StaffInvite:
     """The invite behind ``token`` if it can still be used; raises otherwise."""
-    invite = session.scalar(sa.select(StaffInvite).where(StaffInvite.token_hash == hash_token(token)))
+    invite = session.scalar(
+        sa.select(StaffInvite).where(StaffInvite.token_hash == hash_token(token))
+    )
     if invite is None:
         raise EventError("not_found", "This invite link is not valid.")
     if invite.used_at is not None:
@@ -193,8 +200,14 @@ def open_invite(session: Session, *, token: str, now: datetime) -> StaffInvite:
 
 
 def accept_invite(
-    session: Session, *, token: str, now: datetime, account: Account | None = None,
-    email: str = "", name: str = "", password: str = "",
+    session: Session,
+    *,
+    token: str,
+    now: datetime,
+    account: Account | None = None,
+    email: str = "",
+    name: str = "",
+    password: str = "",
 ) -> Account:
     """Use an invite: join the event with an existing account or a new one."""
     invite = open_invite(session, token=token, now=now)

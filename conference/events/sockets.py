@@ -21,17 +21,22 @@ class EventNamespace(Namespace):
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         """Accept logged-in accounts only."""
-        return bool(current_user.is_authenticated and not getattr(current_user, "is_attendee", False))
+        return bool(
+            current_user.is_authenticated and not getattr(current_user, "is_attendee", False)
+        )
 
     def on_join(self, data: dict[str, Any] | None) -> dict[str, Any]:
         """Join the room of one audience of one event the caller belongs to."""
         data = data or {}
-        event = service.get_event(db.session, str(data.get("event", "")))
+        event = service.get_event(db.session(), str(data.get("event", "")))
         audience = str(data.get("audience", ORGANISER))
         if event is None or audience not in AUDIENCES:
             return {"ok": False, "error": "not_found"}
         if not service.has_role(
-            db.session, account_id=int(current_user.id), event_id=event.id, roles=AUDIENCES[audience]
+            db.session(),
+            account_id=int(current_user.id),
+            event_id=event.id,
+            roles=AUDIENCES[audience],
         ):
             return {"ok": False, "error": "not_your_event"}
         realtime.join(service.event_room(event.id, audience), sid=request.sid)  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
-from werkzeug.wrappers import Response
 
 from conference.accounts.forms import NewAccountForm
 from conference.accounts.models import Account
@@ -31,8 +30,8 @@ def _fields(form: EventForm) -> service.EventFields:
     return service.EventFields(
         name=form.name.data or "",
         slug=(form.slug.data or "").strip().lower(),
-        starts_on=form.starts_on.data,  # type: ignore[arg-type]
-        ends_on=form.ends_on.data,  # type: ignore[arg-type]
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
         timezone=form.timezone.data or "UTC",
         venue=form.venue.data or "",
         description=form.description.data or "",
@@ -58,7 +57,7 @@ def index() -> Any:
 def dashboard() -> str:
     """The events the logged-in account organises or staffs."""
     account = _account()
-    return render_template("events/dashboard.html", events=service.events_of(db.session, account))
+    return render_template("events/dashboard.html", events=service.events_of(db.session(), account))
 
 
 @bp.route("/organiser/events/new", methods=["GET", "POST"])
@@ -68,7 +67,7 @@ def create() -> Any:
     form = EventForm()
     if form.validate_on_submit():
         try:
-            event = service.create_event(db.session, organiser=account, fields=_fields(form))
+            event = service.create_event(db.session(), organiser=account, fields=_fields(form))
         except DomainError as err:
             form.form_errors.append(err.message)
         else:
@@ -83,7 +82,7 @@ def create() -> Any:
 def overview(slug: str) -> str:
     """An event's home for its team."""
     event = require_team(slug)
-    role = service.role_in(db.session, account_id=int(current_user.id), event_id=event.id)
+    role = service.role_in(db.session(), account_id=int(current_user.id), event_id=event.id)
     return render_template("events/overview.html", event=event, role=role)
 
 
@@ -94,7 +93,7 @@ def edit(slug: str) -> Any:
     form = EventForm(obj=event)
     if form.validate_on_submit():
         try:
-            service.update_event(db.session, event=event, fields=_fields(form))
+            service.update_event(db.session(), event=event, fields=_fields(form))
         except DomainError as err:
             db.session.rollback()
             form.form_errors.append(err.message)
@@ -114,13 +113,17 @@ def team(slug: str) -> Any:
     invite_url = None
     if form.validate_on_submit():
         _, token = service.create_invite(
-            db.session, event=event, created_by=_account(), now=utcnow(),
-            role=form.role.data or "staff", note=form.note.data or "",
+            db.session(),
+            event=event,
+            created_by=_account(),
+            now=utcnow(),
+            role=form.role.data or "staff",
+            note=form.note.data or "",
         )
         db.session.commit()
         invite_url = url_for("events.accept_invite", token=token, _external=True)
         flash("Invite link created. Send it to one person: it works once, for 7 days.", "success")
-    members = service.team_of(db.session, event)
+    members = service.team_of(db.session(), event)
     return render_template(
         "events/team.html", event=event, form=form, members=members, invite_url=invite_url
     )
@@ -130,14 +133,14 @@ def team(slug: str) -> Any:
 @limiter.limit("30 per minute")
 def accept_invite(token: str) -> Any:
     """Join an event's team from an invite link, with a new or the current account."""
-    invite = service.open_invite(db.session, token=token, now=utcnow())
+    invite = service.open_invite(db.session(), token=token, now=utcnow())
     account_id = current_account_id()
     form = NewAccountForm()
     if account_id is not None:
         # CSRFProtect has already checked the token of every POST.
         if request.method == "POST":
             account = db.session.get(Account, account_id)
-            service.accept_invite(db.session, token=token, now=utcnow(), account=account)
+            service.accept_invite(db.session(), token=token, now=utcnow(), account=account)
             db.session.commit()
             flash(f"You joined the team of {invite.event.name}.", "success")
             return redirect(url_for("events.overview", slug=invite.event.slug))
@@ -145,8 +148,12 @@ def accept_invite(token: str) -> Any:
     if form.validate_on_submit():
         try:
             account = service.accept_invite(
-                db.session, token=token, now=utcnow(), email=form.email.data or "",
-                name=form.name.data or "", password=form.password.data or "",
+                db.session(),
+                token=token,
+                now=utcnow(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
             )
         except DomainError as err:
             db.session.rollback()

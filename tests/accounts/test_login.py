@@ -73,8 +73,9 @@ def test_failed_logins_are_rate_limited(client: Any, make: Any, auth: Any) -> No
     assert auth.login(account).status_code == 429
 
 
-def test_successful_logins_do_not_count_against_the_limit(client: Any, make: Any,
-                                                          auth: Any) -> None:
+def test_successful_logins_do_not_count_against_the_limit(
+    client: Any, make: Any, auth: Any
+) -> None:
     account = make.account()
     for _ in range(12):
         assert auth.login(account).status_code == 302
@@ -105,8 +106,12 @@ def test_create_organiser_command_reads_password_from_stdin(app: Any) -> None:
     assert result.exit_code == 0, result.output
     assert "Created organiser chair@example.org" in result.output
     account = db.session.query(Account).filter_by(email="chair@example.org").one()
-    assert service.authenticate(db.session, email="chair@example.org",
-                                password="a long enough password") == account
+    assert (
+        service.authenticate(
+            db.session, email="chair@example.org", password="a long enough password"
+        )
+        == account
+    )
 
 
 def test_create_organiser_command_refuses_short_password(app: Any) -> None:

@@ -21,8 +21,9 @@ FORM = {
 }
 
 
-def test_organiser_creates_an_event_and_sees_it(client: Any, session: Any, make: Any,
-                                                 auth: Any) -> None:
+def test_organiser_creates_an_event_and_sees_it(
+    client: Any, session: Any, make: Any, auth: Any
+) -> None:
     organiser = make.account()
     auth.login(organiser)
     response = client.post("/organiser/events/new", data=FORM | {"registration_open": "y"})
@@ -30,7 +31,10 @@ def test_organiser_creates_an_event_and_sees_it(client: Any, session: Any, make:
     event = service.get_event(session, "pycon-test")
     assert event is not None
     assert (event.starts_on, event.ends_on, event.timezone) == (
-        date(2026, 9, 1), date(2026, 9, 3), "Europe/Berlin")
+        date(2026, 9, 1),
+        date(2026, 9, 3),
+        "Europe/Berlin",
+    )
     assert event.registration_open is True
     assert service.role_in(session, account_id=organiser.id, event_id=event.id) == "organiser"
     dashboard = client.get("/organiser")
@@ -50,8 +54,9 @@ def test_organiser_creates_an_event_and_sees_it(client: Any, session: Any, make:
         ({"name": ""}, b"This field is required"),
     ],
 )
-def test_bad_event_input_gets_a_clear_error(client: Any, make: Any, auth: Any, change: dict,
-                                            message: bytes, session: Any) -> None:
+def test_bad_event_input_gets_a_clear_error(
+    client: Any, make: Any, auth: Any, change: dict, message: bytes, session: Any
+) -> None:
     auth.login(make.account())
     response = client.post("/organiser/events/new", data=FORM | change)
     assert response.status_code == 422
@@ -88,8 +93,9 @@ ORGANISER_PAGES = [
 
 
 @pytest.mark.parametrize(("method", "path"), ORGANISER_PAGES)
-def test_staff_member_gets_403_on_organiser_pages(client: Any, make: Any, auth: Any,
-                                                  method: str, path: str) -> None:
+def test_staff_member_gets_403_on_organiser_pages(
+    client: Any, make: Any, auth: Any, method: str, path: str
+) -> None:
     event = make.event()
     staff = make.member(event, role="staff")
     auth.login(staff)
@@ -98,10 +104,12 @@ def test_staff_member_gets_403_on_organiser_pages(client: Any, make: Any, auth: 
     assert b"You do not have access" in response.data
 
 
-@pytest.mark.parametrize(("method", "path"),
-                         [*ORGANISER_PAGES, ("get", "/organiser/events/{slug}")])
-def test_organiser_of_another_event_gets_403(client: Any, make: Any, auth: Any,
-                                             method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"), [*ORGANISER_PAGES, ("get", "/organiser/events/{slug}")]
+)
+def test_organiser_of_another_event_gets_403(
+    client: Any, make: Any, auth: Any, method: str, path: str
+) -> None:
     event = make.event()
     other_organiser = make.account()
     make.event(organiser=other_organiser)
@@ -110,9 +118,10 @@ def test_organiser_of_another_event_gets_403(client: Any, make: Any, auth: Any,
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize(("method", "path"),
-                         [*ORGANISER_PAGES, ("get", "/organiser/events/{slug}"),
-                          ("get", "/organiser")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [*ORGANISER_PAGES, ("get", "/organiser/events/{slug}"), ("get", "/organiser")],
+)
 def test_anonymous_is_sent_to_login(client: Any, make: Any, method: str, path: str) -> None:
     event = make.event()
     response = getattr(client, method)(path.format(slug=event.slug), data=FORM)
@@ -120,8 +129,9 @@ def test_anonymous_is_sent_to_login(client: Any, make: Any, method: str, path: s
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_staff_sees_the_event_overview_without_management_links(client: Any, make: Any,
-                                                                auth: Any) -> None:
+def test_staff_sees_the_event_overview_without_management_links(
+    client: Any, make: Any, auth: Any
+) -> None:
     event = make.event()
     auth.login(make.member(event, role="staff"))
     page = client.get(f"/organiser/events/{event.slug}")
@@ -136,8 +146,9 @@ def test_unknown_event_is_a_styled_404(client: Any) -> None:
     assert b"known.css" in response.data
 
 
-def test_invite_flow_creates_a_staff_account(client: Any, session: Any, make: Any,
-                                             auth: Any) -> None:
+def test_invite_flow_creates_a_staff_account(
+    client: Any, session: Any, make: Any, auth: Any
+) -> None:
     organiser = make.account()
     event = make.event(organiser=organiser)
     auth.login(organiser)
@@ -147,8 +158,12 @@ def test_invite_flow_creates_a_staff_account(client: Any, session: Any, make: An
     invite_path = invite_url.split('"')[0].replace("http://known.test", "")
     auth.logout()
 
-    form = {"name": "Door Sam", "email": "sam@example.org", "password": PASSWORD,
-            "confirm": PASSWORD}
+    form = {
+        "name": "Door Sam",
+        "email": "sam@example.org",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    }
     accepted = client.post(invite_path, data=form)
     assert accepted.status_code == 302
     account = session.query(Membership).filter_by(event_id=event.id, role="staff").one().account
@@ -171,12 +186,14 @@ def test_invite_expires(session: Any, make: Any) -> None:
     assert err.value.code == "invite_expired"
 
 
-def test_existing_account_joins_with_one_click(client: Any, session: Any, make: Any,
-                                               auth: Any) -> None:
+def test_existing_account_joins_with_one_click(
+    client: Any, session: Any, make: Any, auth: Any
+) -> None:
     organiser = make.account()
     event = make.event(organiser=organiser)
-    _, token = service.create_invite(session, event=event, created_by=organiser, now=utcnow(),
-                                     role="organiser")
+    _, token = service.create_invite(
+        session, event=event, created_by=organiser, now=utcnow(), role="organiser"
+    )
     session.commit()
     colleague = make.account()
     auth.login(colleague)
@@ -187,7 +204,6 @@ def test_existing_account_joins_with_one_click(client: Any, session: Any, make: 
 def test_invite_token_is_stored_hashed(session: Any, make: Any) -> None:
     organiser = make.account()
     event = make.event(organiser=organiser)
-    invite, token = service.create_invite(session, event=event, created_by=organiser,
-                                          now=utcnow())
+    invite, token = service.create_invite(session, event=event, created_by=organiser, now=utcnow())
     assert len(token) >= 32
     assert token not in invite.token_hash
