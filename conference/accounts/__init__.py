@@ -1,0 +1,1 @@
+"""Organiser and staff accounts: login, passwords."""

@@ -1,0 +1,1 @@
+"""Events: the conference itself, its team and roles."""

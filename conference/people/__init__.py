@@ -1,0 +1,1 @@
+"""People: attendees, their handles and profiles, and the attendee import."""

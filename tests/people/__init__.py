@@ -1,0 +1,1 @@
+"""Tests of the people feature: handles, the attendee import."""
