@@ -60,6 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    import conference.models  # noqa: F401  (every table registered before anything uses them)
+
     ext.db.init_app(app)
     ext.migrate.init_app(
         app,
@@ -77,12 +79,23 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     from conference.accounts import views as accounts_views
+    from conference.badges import views as badges_views
     from conference.events import sockets as events_sockets
     from conference.events import views as events_views
+    from conference.people import import_views, organiser_views
+    from conference.people import views as people_views
 
     accounts_views.init_app(app)
-    app.register_blueprint(accounts_views.bp)
-    app.register_blueprint(events_views.bp)
+    people_views.init_app(app)
+    for blueprint in (
+        accounts_views.bp,
+        events_views.bp,
+        people_views.bp,
+        organiser_views.bp,
+        import_views.bp,
+        badges_views.bp,
+    ):
+        app.register_blueprint(blueprint)
     events_sockets.init_app()
 
 

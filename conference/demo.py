@@ -13,13 +13,14 @@ from conference.accounts import service as accounts
 from conference.accounts.models import Account
 from conference.events import service as events
 from conference.events.models import Event
+from conference.people import demo as people_demo
 
 DEMO_SLUG = "demo"
 DEMO_ORGANISER = "organiser@example.org"
 
-# Later features add their demo data (attendees, a quiz, a hunt) by appending a step here.
+# Each feature adds its demo data (attendees, a quiz, a hunt) as a step, in dependency order.
 DemoStep = Callable[[Session, Event, datetime], None]
-STEPS: list[DemoStep] = []
+STEPS: list[DemoStep] = [people_demo.seed]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from conference.accounts import service as accounts
 from conference.accounts.models import Account
 from conference.events import service as events
 from conference.events.models import Event, Membership
+from conference.people import service as people
+from conference.people.handles import Handle, parse_handle
+from conference.people.models import Attendee
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -64,3 +67,35 @@ class Factory:
         self.session.add(Membership(event_id=event.id, account_id=account.id, role=role))
         self.session.commit()
         return account
+
+    def attendee(
+        self,
+        event: Event,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        company: str = "",
+        handles: tuple[str | Handle, ...] = (),
+        consents: people.Consents | None = None,
+        **profile: Any,
+    ) -> Attendee:
+        """An attendee; ``handles`` as Handle objects or ``"platform:text"`` strings."""
+        n = next(_seq)
+        parsed = [
+            h if isinstance(h, Handle) else parse_handle(h.split(":", 1)[1], h.split(":", 1)[0])
+            for h in handles
+        ]
+        attendee = people.create_attendee(
+            self.session,
+            event=event,
+            profile=people.Profile(
+                name=name or f"Attendee {n}",
+                email=email or f"attendee{n}@example.com",
+                company=company,
+                **profile,
+            ),
+            handles=parsed,
+            consents=consents or people.Consents(),
+        )
+        self.session.commit()
+        return attendee

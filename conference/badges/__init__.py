@@ -1,0 +1,1 @@
+"""Badges: badge tokens, QR rendering, printable badge sheets and the public /b/<token> page."""
