@@ -31,6 +31,10 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI the real services are required: refuse to run without them."""
+    from conference.accounts import service as accounts
+
+    # Still scrypt, at a cost that keeps hundreds of logins in the suite fast.
+    accounts.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     if IN_CI and not (PG_URL and REDIS_URL):
         raise pytest.UsageError(
             "CI=true needs KNOWN_TEST_DATABASE_URL and KNOWN_TEST_REDIS_URL (see .ci/run)"

@@ -107,4 +107,4 @@ def logout() -> Response:
     """Log out and go back to the start page."""
     logout_user()
     flash("You are logged out.", "info")
-    return redirect(url_for("events.index"))
+    return redirect(safe_next(request.form.get("next"), url_for("events.index")))
