@@ -78,8 +78,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
+    from conference import health
     from conference.accounts import views as accounts_views
     from conference.badges import views as badges_views
+    from conference.checkin import views as checkin_views
     from conference.events import sockets as events_sockets
     from conference.events import views as events_views
     from conference.people import import_views, organiser_views
@@ -88,12 +90,14 @@ def _register_features(app: Flask) -> None:
     accounts_views.init_app(app)
     people_views.init_app(app)
     for blueprint in (
+        health.bp,
         accounts_views.bp,
         events_views.bp,
         people_views.bp,
         organiser_views.bp,
         import_views.bp,
         badges_views.bp,
+        checkin_views.bp,
     ):
         app.register_blueprint(blueprint)
     events_sockets.init_app()
