@@ -44,6 +44,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 vendor: node_modules/.package-lock.json
 	@mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.esm.min.js static/vendor/socket.io.esm.min.js
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+	cp node_modules/uplot/dist/uPlot.esm.js static/vendor/uPlot.esm.js
+	cp node_modules/uplot/dist/uPlot.min.css static/vendor/uPlot.min.css
+	cp node_modules/canvas-confetti/dist/confetti.module.mjs static/vendor/confetti.module.mjs
 
 migrate: deps
 	@mkdir -p instance
@@ -62,6 +66,11 @@ browser:
 	    echo "Could not install chromium: browser tests will skip (and fail when CI=true)"; \
 	  else echo "No apt-get: install chromium yourself; browser tests will skip (fail when CI=true)"; fi; \
 	fi
+
+# N app processes on consecutive ports behind nginx (see README "Running a large event").
+# Point KNOWN_DATABASE_URL at PostgreSQL; KNOWN_MESSAGE_QUEUE defaults to the local Redis.
+cluster: setup demo
+	KNOWN_MESSAGE_QUEUE=$${KNOWN_MESSAGE_QUEUE:-redis://127.0.0.1:6379/0} $(PY) deploy/cluster.py --processes $(N)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,23 @@ from conference.extensions import socketio
 
 app = create_app()
 
+
+def _drain_on_sigterm() -> None:
+    """SIGTERM: stop accepting connections, let in-flight requests and events finish (10 s)."""
+    import signal
+
+    import gevent
+
+    def drain() -> None:
+        server = getattr(socketio, "wsgi_server", None)
+        if server is not None:
+            server.stop(timeout=10)
+
+    gevent.signal_handler(signal.SIGTERM, drain)
+
+
 if __name__ == "__main__":
+    _drain_on_sigterm()
     host = app.config["KNOWN_HOST"]
     port = app.config["KNOWN_PORT"]
     print(f" * Known is serving {app.config['KNOWN_BASE_URL']} (listening on {host}:{port})")
