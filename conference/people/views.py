@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
 from conference.accounts.views import register_user_loader
 from conference.db import utcnow
@@ -40,6 +42,17 @@ from conference.people.handles import PLATFORMS, HandleError, parse_handle
 from conference.people.models import Attendee
 
 bp = Blueprint("people", __name__)
+
+# Features add a section to the attendee's home page ("12 people you follow are here", the
+# hunt's open missions …) by registering a function that renders it, or returns None to skip.
+HomeSection = Callable[[Event, Attendee], "Markup | str | None"]
+HOME_SECTIONS: list[HomeSection] = []
+
+
+def register_home_section(section: HomeSection) -> None:
+    """Show ``section`` on every attendee's home page, in registration order."""
+    if section not in HOME_SECTIONS:
+        HOME_SECTIONS.append(section)
 
 
 def _load_attendee(attendee_id: int) -> Attendee | None:
@@ -272,7 +285,10 @@ def upload_avatar(slug: str) -> Any:
 def home(slug: str) -> str:
     """The attendee's home at the event."""
     event, attendee = require_attendee(slug)
-    return render_template("people/home.html", event=event, attendee=attendee)
+    sections = [html for section in HOME_SECTIONS if (html := section(event, attendee))]
+    return render_template(
+        "people/home.html", event=event, attendee=attendee, sections=[Markup(h) for h in sections]
+    )
 
 
 @bp.get("/e/<slug>/me/badge")
