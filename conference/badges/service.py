@@ -85,15 +85,21 @@ def ensure_badges(
         )
     }
     missing = [a for a_id, a in wanted.items() if a_id not in found]
-    for attendee in missing:
-        found[attendee.id] = Badge(
-            event_id=attendee.event_id,
-            attendee_id=attendee.id,
-            token=new_token(),
-            created_at=now,
-        )
-        session.add(found[attendee.id])
-    session.flush()
+    try:
+        with session.begin_nested():
+            for attendee in missing:
+                found[attendee.id] = Badge(
+                    event_id=attendee.event_id,
+                    attendee_id=attendee.id,
+                    token=new_token(),
+                    created_at=now,
+                )
+                session.add(found[attendee.id])
+            session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent print issued some of them first: take them one by one.
+        for attendee in missing:
+            found[attendee.id] = ensure_badge(session, attendee=attendee, now=now)
     return found
 
 

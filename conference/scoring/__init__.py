@@ -1,0 +1,1 @@
+"""Scoring: the append-only points ledger and every leaderboard."""
