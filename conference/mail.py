@@ -75,7 +75,9 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     try:
         port = parts.port or default_port
     except ValueError:
-        raise MailConfigError("The port in KNOWN_SMTP_URL is not a number from 1 to 65535") from None
+        raise MailConfigError(
+            "The port in KNOWN_SMTP_URL is not a number from 1 to 65535"
+        ) from None
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -205,29 +207,33 @@ def _close(connection: smtplib.SMTP | None) -> None:
 def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage]) -> SendReport:
     """Send every message over one connection; failures are reported, never raised.
 
-    If the server drops the connection mid-batch (some limit messages per connection), it is
-    opened again once for the message that hit the drop; a second failure fails the rest.
+    If the server drops an open connection mid-batch (some limit messages per connection), it
+    is opened again once for the message that hit the drop. When the server cannot be reached
+    or refuses the login, every message fails with that reason.
     """
     report = SendReport()
     connection: smtplib.SMTP | None = None
-    broken: str | None = None  # why the server cannot be reached; every later message fails
+    broken: str | None = None  # why the server cannot be used; every later message fails
     try:
         for message in messages:
             recipient = _recipient(message)
-            if broken is not None:
-                report.failed.append((recipient, broken))
-                continue
             for attempt in (1, 2):
-                try:
-                    if connection is None:
+                if broken is None and connection is None:
+                    try:
                         connection = _connect(settings)
+                    except (smtplib.SMTPException, OSError) as err:
+                        broken = f"could not reach the mail server ({_reason(err)})"
+                if broken is not None or connection is None:
+                    report.failed.append((recipient, broken or "no connection"))
+                    break
+                try:
                     connection.send_message(message)
                 except smtplib.SMTPServerDisconnected as err:
                     connection = None
-                    if attempt == 2:
-                        broken = f"the mail server closed the connection ({_reason(err)})"
-                        report.failed.append((recipient, broken))
-                    continue
+                    if attempt == 1:
+                        continue
+                    broken = f"the mail server closed the connection ({_reason(err)})"
+                    report.failed.append((recipient, broken))
                 except (
                     smtplib.SMTPRecipientsRefused,
                     smtplib.SMTPSenderRefused,
@@ -238,10 +244,9 @@ def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage]) -> S
                 ) as err:
                     report.failed.append((recipient, _reason(err)))
                 except (smtplib.SMTPException, OSError) as err:
-                    # Could not connect or log in: no later message would fare better.
                     _close(connection)
                     connection = None
-                    broken = f"could not reach the mail server ({_reason(err)})"
+                    broken = f"the mail server failed ({_reason(err)})"
                     report.failed.append((recipient, broken))
                 else:
                     report.sent += 1

@@ -38,6 +38,9 @@ def join(room: str, *, sid: str | None = None, namespace: str | None = None) -> 
 def init_app(app: Flask) -> None:
     """Bind Socket.IO to ``app`` (with the message queue, if any) and start publishing."""
     queue = app.config.get("KNOWN_MESSAGE_QUEUE")
+    # Flask-SocketIO keeps server options across init_app calls: without this, an app built
+    # with a queue would leave its Redis client manager to the next app built without one.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="gevent",
