@@ -118,7 +118,16 @@ def pending_events(session: Session | scoped_session[Session]) -> list[DomainEve
 
 
 @sa_event.listens_for(Session, "after_commit")
-def _publish_outbox(session: Session) -> None:
+def _note_commit(session: Session) -> None:
+    # SQLAlchemy fires after_commit for released savepoints too; only the end of the outermost
+    # transaction (below) may publish, so here we just remember that a commit happened.
+    session.info["outbox_committed"] = True
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _publish_outbox(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None or not session.info.pop("outbox_committed", False):
+        return
     events: list[DomainEvent] = session.info.pop("outbox", [])
     if not events:
         return
@@ -129,13 +138,25 @@ def _publish_outbox(session: Session) -> None:
             log.exception("publishing %d domain events failed", len(events))
 
 
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault("outbox_marks", {})
+        marks[id(transaction)] = len(session.info.get("outbox", []))
+
+
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _discard_outbox(session: Session, previous_transaction: SessionTransaction) -> None:
-    # Only the outermost transaction owns the outbox: a savepoint rolled back inside a
-    # service (say, a unique-constraint race caught and answered) keeps the events recorded
-    # before it.
     if previous_transaction.parent is None:
         session.info.pop("outbox", None)
+        session.info.pop("outbox_committed", None)
+        session.info.pop("outbox_marks", None)
+    elif previous_transaction.nested:
+        # A savepoint rolled back inside a service (a unique-constraint race caught and
+        # answered): drop what was recorded inside it, keep what came before.
+        mark = session.info.get("outbox_marks", {}).pop(id(previous_transaction), None)
+        if mark is not None and "outbox" in session.info:
+            del session.info["outbox"][mark:]
 
 
 P = ParamSpec("P")

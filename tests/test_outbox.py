@@ -41,7 +41,18 @@ def test_savepoint_rollback_keeps_earlier_events(session: Any, published: list, 
     record(session, DomainEvent(name="inside", room="room:a"))
     nested.rollback()
     session.commit()
-    assert [e.name for e in published] == ["before", "inside"]
+    assert [e.name for e in published] == ["before"]
+
+
+def test_savepoint_release_publishes_nothing_before_the_commit(
+    session: Any, published: list, make: Any
+) -> None:
+    record(session, DomainEvent(name="before", room="room:a"))
+    with session.begin_nested():
+        session.flush()
+    assert published == []
+    session.commit()
+    assert [e.name for e in published] == ["before"]
 
 
 def test_event_without_room_is_refused(session: Any) -> None:

@@ -116,7 +116,8 @@ def _apply_profile(attendee: Attendee, profile: Profile) -> None:
     attendee.bio = profile.bio
 
 
-def _replace_handles(attendee: Attendee, handles: Sequence[Handle]) -> None:
+def distinct_handles(handles: Sequence[Handle]) -> list[Handle]:
+    """One handle per platform, in order; raises ``duplicate_platform`` for two different."""
     seen: dict[str, Handle] = {}
     for handle in handles:
         if handle.platform in seen and seen[handle.platform].key != handle.key:
@@ -125,7 +126,12 @@ def _replace_handles(attendee: Attendee, handles: Sequence[Handle]) -> None:
                 f"Give one {PLATFORM_LABELS[handle.platform]} handle only.",
             )
         seen[handle.platform] = handle
-    wanted = list(seen.values())
+    return list(seen.values())
+
+
+def replace_handles(attendee: Attendee, handles: Sequence[Handle]) -> None:
+    """Make ``handles`` the attendee's handles, reusing rows of the same platform."""
+    wanted = distinct_handles(handles)
     current = {h.platform: h for h in attendee.handles}
     kept: list[AttendeeHandle] = []
     for position, handle in enumerate(wanted):
@@ -166,7 +172,7 @@ def create_attendee(
     attendee = Attendee(event_id=event.id, source=source, handles=[])
     _apply_profile(attendee, cleaned)
     _apply_consents(attendee, consents)
-    _replace_handles(attendee, handles)
+    replace_handles(attendee, handles)
     session.add(attendee)
     try:
         with session.begin_nested():
@@ -195,7 +201,7 @@ def update_attendee(
         raise PeopleError("email_taken", "Another attendee already uses this e-mail address.")
     _apply_profile(attendee, cleaned)
     if handles is not None:
-        _replace_handles(attendee, handles)
+        replace_handles(attendee, handles)
     if consents is not None:
         _apply_consents(attendee, consents)
     _changed(session, attendee)
