@@ -109,8 +109,10 @@ def test_ensure_badges_issues_for_many_in_a_constant_number_of_queries(
     assert [s.split()[0] for s in statements].count("SELECT") == 1, statements
     assert not any("attendee" in s.split("FROM")[-1].split()[0] for s in statements if "FROM" in s)
     if engine.dialect.name == "postgresql":
-        # PostgreSQL batches the 24 inserts into one INSERT … RETURNING (SQLite cannot).
-        assert len(statements) <= 3, statements
+        # PostgreSQL batches the 24 inserts into one INSERT … RETURNING (SQLite cannot);
+        # the savepoint that guards against a concurrent print adds SAVEPOINT and RELEASE.
+        work = [s for s in statements if s.split()[0] not in ("SAVEPOINT", "RELEASE")]
+        assert len(work) <= 3, statements
     again = service.ensure_badges(session, attendees=attendees, now=NOW)
     assert {k: b.token for k, b in again.items()} == {k: b.token for k, b in badges.items()}
 
