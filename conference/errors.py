@@ -14,6 +14,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "email_taken": 409,
     "slug_taken": 409,
     "rate_limited": 429,
+    "undo_expired": 409,
+    "already_undone": 409,
 }
 
 

@@ -62,8 +62,10 @@ def init_app(app: Flask) -> None:
 
 def _unauthorized() -> Any:
     if request.path.startswith("/api/"):
-        body = {"ok": False, "error": "login_required", "message": "Log in first."}
-        return jsonify(body), 401
+        # A Response (not a tuple) so that callers can ``abort()`` with it.
+        response = jsonify({"ok": False, "error": "login_required", "message": "Log in first."})
+        response.status_code = 401
+        return response
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 

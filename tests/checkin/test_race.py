@@ -1,0 +1,284 @@
+"""Exactly once under real concurrency, against PostgreSQL (SQLite serialises every writer).
+
+Two kinds of race:
+
+* in process: two threads, each with its own test client, session and connection, are held
+  at a barrier right after building their check-in row and released together, so both
+  inserts reach PostgreSQL at the same moment (the hook is SQLAlchemy's ``init`` event on
+  ``CheckIn``, not the database);
+* over the network: a real ``python app.py`` (gevent, psycopg yielding to other requests)
+  gets 20 simultaneous requests for the same badge from 20 keep-alive connections, for
+  several badges in a row; and 10 copies of one request with the same nonce.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from conference.badges import service as badges
+from conference.checkin.models import CheckIn, Scan
+from conference.db import utcnow
+from conference.extensions import db
+from tests import conftest
+from tests.checkin.conftest import Desk, make_desk
+from tests.conftest import Auth, make_test_app
+from tests.factories import PASSWORD, Factory
+from tests.servers import KnownServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pg_app(postgres_url: str) -> Iterator[Any]:
+    """An app on the migrated PostgreSQL schema; emptied afterwards."""
+    application = make_test_app(postgres_url)
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        conftest._truncate_all(postgres_url)
+
+
+def _setup(app: Any, guests: int) -> tuple[Desk, list[str], list[Any]]:
+    """A desk, ``guests`` badge tokens, and two staff accounts (two devices)."""
+    with app.app_context():
+        session = db.session
+        make = Factory(session)
+        desk = make_desk(session, make)
+        second = make.member(desk.event, make.account(name="Kim Lee"))
+        tokens = []
+        for n in range(guests):
+            attendee = make.attendee(desk.event, name=f"Guest {n}", company="Co")
+            tokens.append(badges.ensure_badge(session, attendee=attendee, now=utcnow()).token)
+        session.commit()
+        # Loaded now, the plain values outlive the session.
+        for row in (desk.event, desk.lst, desk.staff, second):
+            session.refresh(row)
+        session.expunge_all()
+    return desk, tokens, [desk.staff, second]
+
+
+def _counts(url: str) -> tuple[dict[int, int], int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        per_attendee = dict(
+            conn.execute(
+                sa.select(CheckIn.attendee_id, sa.func.count())
+                .where(CheckIn.undone_at.is_(None))
+                .group_by(CheckIn.attendee_id)
+            ).all()
+        )
+        scans = conn.scalar(sa.select(sa.func.count(Scan.id)))
+    engine.dispose()
+    return per_attendee, int(scans or 0)
+
+
+# --- two threads, released together right before the insert -------------------------------
+
+
+def test_two_devices_scanning_one_badge_at_once_check_in_once(
+    pg_app: Any, postgres_url: str
+) -> None:
+    desk, [token], staff = _setup(pg_app, 1)
+    barrier = threading.Barrier(2, timeout=20)
+    built = Counter[int]()
+
+    def hold(target: CheckIn, args: Any, kwargs: Any) -> None:
+        # Each thread waits once, right after building its row: both flushes then race.
+        me = threading.get_ident()
+        built[me] += 1
+        if built[me] == 1:
+            barrier.wait()
+
+    answers: dict[str, dict[str, Any]] = {}
+    errors: list[BaseException] = []
+
+    def device(account: Any) -> None:
+        try:
+            client = pg_app.test_client()
+            assert Auth(client).login(account).status_code == 302
+            response = client.post(
+                f"/api/events/{desk.event.slug}/checkin",
+                json={
+                    "token": token,
+                    "list_id": desk.lst.id,
+                    "nonce": str(uuid.uuid4()),
+                    "scanned_at": utcnow().isoformat(),
+                },
+            )
+            answers[account.email] = response.get_json()
+        except BaseException as err:  # reported below, in the test's thread
+            errors.append(err)
+            barrier.abort()
+
+    sa_event.listen(CheckIn, "init", hold)
+    try:
+        threads = [threading.Thread(target=device, args=(account,)) for account in staff]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sa_event.remove(CheckIn, "init", hold)
+    assert not errors, errors
+    assert sorted(a["code"] for a in answers.values()) == ["already_checked_in", "ok"]
+    loser = next(a for a in answers.values() if a["code"] == "already_checked_in")
+    winner = next(a for a in answers.values() if a["code"] == "ok")
+    assert loser["previous"]["by"] == winner["check_in"]["by"]
+    per_attendee, scans = _counts(postgres_url)
+    assert list(per_attendee.values()) == [1]
+    assert scans == 2
+
+
+# --- a real server, 20 connections at once ------------------------------------------------
+
+
+class Device:
+    """One scanner phone: a keep-alive HTTP connection with a logged-in session."""
+
+    def __init__(self, server: KnownServer, email: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.cookie = ""
+        page = self.request("GET", "/login")[1]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token is not None
+        form = f"csrf_token={token[1]}&email={email}&password={PASSWORD.replace(' ', '+')}"
+        status, _ = self.request(
+            "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert status == 302
+        self.csrf = token[1]
+
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        head = {"Cookie": self.cookie, **(headers or {})}
+        self.conn.request(method, path, body=body, headers=head)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie" and value.startswith("known_session="):
+                self.cookie = value.split(";", 1)[0]
+        return response.status, text
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def check_in(self, slug: str, body: dict[str, Any]) -> dict[str, Any]:
+        status, text = self.request(
+            "POST",
+            f"/api/events/{slug}/checkin",
+            json.dumps(body),
+            {"Content-Type": "application/json", "X-CSRFToken": self.csrf},
+        )
+        assert status == 200, text
+        return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _together(devices: list[Device], work: Any) -> list[Any]:
+    """Run ``work(device)`` on every device at the same moment; their answers, in order."""
+    barrier = threading.Barrier(len(devices), timeout=30)
+    answers: list[Any] = [None] * len(devices)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            answers[i] = work(i, devices[i])
+        except BaseException as err:  # reported in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(devices))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not errors, errors
+    return answers
+
+
+@pytest.fixture
+def server(pg_app: Any, postgres_url: str, tmp_path: Path) -> Iterator[KnownServer]:
+    """A real ``python app.py`` on the test's PostgreSQL schema."""
+    known = KnownServer(workdir=tmp_path, database_url=postgres_url)
+    known.start()
+    try:
+        yield known
+    finally:
+        known.stop()
+
+
+@pytest.fixture
+def connect(server: KnownServer) -> Iterator[Any]:
+    """Log devices in (as the given accounts); their connections close after the test."""
+    opened: list[Device] = []
+
+    def open_devices(emails: list[str]) -> list[Device]:
+        for email in emails:
+            opened.append(Device(server, email))
+        return opened[-len(emails) :]
+
+    yield open_devices
+    for device in opened:
+        device.close()
+
+
+def test_twenty_simultaneous_requests_for_one_badge_make_one_check_in(
+    pg_app: Any, postgres_url: str, server: KnownServer, connect: Any
+) -> None:
+    desk, tokens, staff = _setup(pg_app, 6)
+    devices = connect([staff[i % 2].email for i in range(20)])
+    slug = desk.event.slug
+
+    for token in tokens:
+        # Half the devices send the bare token, half the full badge URL.
+        def scan(i: int, device: Device, token: str = token) -> dict[str, Any]:
+            text = token if i % 2 else f"{server.url}/b/{token}"
+            body = {
+                "token": text,
+                "list_id": desk.lst.id,
+                "nonce": str(uuid.uuid4()),
+                "scanned_at": utcnow().isoformat(),
+            }
+            return device.check_in(slug, body)
+
+        answers = _together(devices, scan)
+        codes = Counter(a["code"] for a in answers)
+        assert codes == {"ok": 1, "already_checked_in": 19}, codes
+
+    per_attendee, scans = _counts(postgres_url)
+    assert sorted(per_attendee.values()) == [1] * len(tokens)
+    assert scans == 20 * len(tokens)
+
+
+def test_one_request_sent_ten_times_at_once_is_decided_once(
+    pg_app: Any, postgres_url: str, connect: Any
+) -> None:
+    desk, [token], staff = _setup(pg_app, 1)
+    devices = connect([staff[0].email] * 10)
+    body = {
+        "token": token,
+        "list_id": desk.lst.id,
+        "nonce": str(uuid.uuid4()),
+        "scanned_at": utcnow().isoformat(),
+    }
+    answers = _together(devices, lambda i, device: device.check_in(desk.event.slug, body))
+    assert {a["code"] for a in answers} == {"ok"}
+    assert sorted(a["replayed"] for a in answers) == [False] + [True] * 9
+    assert len({a["check_in"]["id"] for a in answers}) == 1
+    per_attendee, scans = _counts(postgres_url)
+    assert list(per_attendee.values()) == [1] and scans == 1
