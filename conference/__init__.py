@@ -84,11 +84,23 @@ def _register_features(app: Flask) -> None:
     from conference.checkin import views as checkin_views
     from conference.events import sockets as events_sockets
     from conference.events import views as events_views
+    from conference.hunt import sockets as hunt_sockets
+    from conference.hunt import views as hunt_views
+    from conference.network import views as network_views
     from conference.people import import_views, organiser_views
     from conference.people import views as people_views
+    from conference.quiz import live_views as quiz_live_views
+    from conference.quiz import sockets as quiz_sockets
+    from conference.quiz import views as quiz_views
+    from conference.scoring import sockets as scoring_sockets
+    from conference.scoring import views as scoring_views
 
     accounts_views.init_app(app)
     people_views.init_app(app)
+    network_views.init_app(app)
+    quiz_views.init_app(app)
+    hunt_views.init_app(app)
+    scoring_views.init_app(app)
     for blueprint in (
         health.bp,
         accounts_views.bp,
@@ -98,9 +110,17 @@ def _register_features(app: Flask) -> None:
         import_views.bp,
         badges_views.bp,
         checkin_views.bp,
+        network_views.bp,
+        quiz_views.bp,
+        quiz_live_views.bp,
+        hunt_views.bp,
+        scoring_views.bp,
     ):
         app.register_blueprint(blueprint)
     events_sockets.init_app()
+    quiz_sockets.init_app()
+    hunt_sockets.init_app()
+    scoring_sockets.init_app()
 
 
 def _wants_json() -> bool:

@@ -120,7 +120,9 @@ def pending_events(session: Session | scoped_session[Session]) -> list[DomainEve
 @sa_event.listens_for(Session, "after_commit")
 def _note_commit(session: Session) -> None:
     # SQLAlchemy fires after_commit for released savepoints too; only the end of the outermost
-    # transaction (below) may publish, so here we just remember that a commit happened.
+    # transaction (below) may publish, so here we remember that the outermost one committed.
+    if session.in_nested_transaction():
+        return
     session.info["outbox_committed"] = True
 
 

@@ -11,16 +11,26 @@ from sqlalchemy.orm import Session
 
 from conference.accounts import service as accounts
 from conference.accounts.models import Account
+from conference.checkin import demo as checkin_demo
 from conference.events import service as events
 from conference.events.models import Event
+from conference.hunt import demo as hunt_demo
+from conference.network import demo as network_demo
 from conference.people import demo as people_demo
+from conference.quiz import demo as quiz_demo
 
 DEMO_SLUG = "demo"
 DEMO_ORGANISER = "organiser@example.org"
 
 # Each feature adds its demo data (attendees, a quiz, a hunt) as a step, in dependency order.
 DemoStep = Callable[[Session, Event, datetime], None]
-STEPS: list[DemoStep] = [people_demo.seed]
+STEPS: list[DemoStep] = [
+    people_demo.seed,
+    checkin_demo.seed,
+    network_demo.seed,
+    quiz_demo.seed,
+    hunt_demo.seed,
+]
 
 
 @dataclass(frozen=True)

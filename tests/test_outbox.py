@@ -55,6 +55,17 @@ def test_savepoint_release_publishes_nothing_before_the_commit(
     assert [e.name for e in published] == ["before"]
 
 
+def test_savepoint_release_then_rollback_publishes_nothing(
+    session: Any, published: list, make: Any
+) -> None:
+    record(session, DomainEvent(name="doomed", room="room:a"))
+    with session.begin_nested():
+        session.flush()
+    session.rollback()
+    session.commit()
+    assert published == []
+
+
 def test_event_without_room_is_refused(session: Any) -> None:
     with pytest.raises(ValueError, match="room"):
         record(session, DomainEvent(name="ping", room=""))

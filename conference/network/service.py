@@ -40,13 +40,13 @@ from conference.network.models import ADD_BACK, SCAN, VIA, FollowHash, Meeting
 from conference.people.handles import Handle
 from conference.people.models import Attendee, AttendeeHandle
 from conference.scoring import service as scoring
+from conference.scoring.service import SCREEN_NAMESPACE
 from conference.tokens import keyed_hash
 
 MEETING_POINTS = 10
 RECOGNITION_POINTS = 100  # one of you follows the other
 MUTUAL_RECOGNITION_POINTS = 250  # you follow each other
 MAX_NOTE_LENGTH = 2000
-SCREEN_NAMESPACE = "/event"
 _INSERT_BATCH = 1000
 
 

@@ -7,8 +7,10 @@ attendee id. People who did not consent to be named appear as "Anonymous attende
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,6 +22,9 @@ from conference.scoring.models import PointsEntry
 
 ANONYMOUS = "Anonymous attendee"
 SOURCES = ("quiz", "hunt", "recognition", "meeting", "void")
+# The public, read-only projector namespace (``conference.scoring.sockets``): every event screen
+# joins ``event:<id>:screen`` there.
+SCREEN_NAMESPACE = "/screen"
 
 
 class ScoringError(DomainError):
@@ -74,15 +79,13 @@ def award(
             name="points_changed",
             room=f"event:{event_id}:screen",
             payload={"attendee_id": attendee_id, "source": source, "scope": scope},
-            namespace="/event",
+            namespace=SCREEN_NAMESPACE,
         ),
     )
     return entry
 
 
-def void(
-    session: Session, *, entry: PointsEntry, reason: str, now: datetime
-) -> PointsEntry | None:
+def void(session: Session, *, entry: PointsEntry, reason: str, now: datetime) -> PointsEntry | None:
     """Cancel an entry with a negative entry of the same size (the ledger is append-only)."""
     if not reason.strip():
         raise ScoringError("reason_required", "Say why the points are voided.")
@@ -193,3 +196,103 @@ def total_of(session: Session, *, event_id: int, attendee_id: int) -> int:
         )
         or 0
     )
+
+
+def screen_name(attendee: Attendee | None) -> str:
+    """The attendee's name on boards and screens, or "Anonymous attendee" without consent."""
+    if attendee is not None and attendee.consent_leaderboard and attendee.deleted_at is None:
+        return attendee.name
+    return ANONYMOUS
+
+
+def entry_by_key(session: Session, *, event_id: int, source_key: str) -> PointsEntry | None:
+    """The ledger entry of one source (``hunt-mission:4:attendee:77`` …), if it was paid."""
+    return session.scalar(
+        sa.select(PointsEntry).where(
+            PointsEntry.event_id == event_id, PointsEntry.source_key == source_key
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Two people who knew each other online met (for the event screen's feed)."""
+
+    names: tuple[str, ...]
+    points: int
+    at: datetime
+
+
+def recent_recognitions(session: Session, *, event_id: int, limit: int = 6) -> list[Recognition]:
+    """The latest recognition bonuses, one line per pair (both are paid at the same moment)."""
+    rows = session.execute(
+        sa.select(PointsEntry.created_at, PointsEntry.points, Attendee)
+        .join(Attendee, Attendee.id == PointsEntry.attendee_id)
+        .where(PointsEntry.event_id == event_id, PointsEntry.source == "recognition")
+        .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
+        .limit(limit * 2)
+    )
+    grouped: dict[datetime, list[tuple[int, Attendee]]] = {}
+    for at, points, attendee in rows:
+        grouped.setdefault(at, []).append((points, attendee))
+    return [
+        Recognition(
+            names=tuple(screen_name(a) for _, a in pair),
+            points=max(p for p, _ in pair),
+            at=at,
+        )
+        for at, pair in list(grouped.items())[:limit]
+    ]
+
+
+# --- the event screen -------------------------------------------------------------------------
+
+# Features add their part of the projector's data ("hunt": completions per mission …) by
+# registering a function; scoring itself only knows the ledger.
+ScreenProvider = Callable[[Session, int, datetime], Any]
+SCREEN_PROVIDERS: dict[str, ScreenProvider] = {}
+
+
+def register_screen_provider(key: str, provider: ScreenProvider) -> None:
+    """Add ``provider(session, event_id, now)``'s answer to every screen snapshot as ``key``."""
+    SCREEN_PROVIDERS[key] = provider
+
+
+def screen_snapshot(
+    session: Session, *, event_id: int, now: datetime, top: int = 10
+) -> dict[str, Any]:
+    """Everything the event screen shows: the top of the overall board, recognitions, and what
+    registered features add. Only consented names appear."""
+    data: dict[str, Any] = {
+        "leaderboard": [
+            {"rank": s.rank, "name": s.name, "total": s.total}
+            for s in leaderboard(session, event_id=event_id, limit=top)
+        ],
+        "recognitions": [
+            {"names": list(r.names), "points": r.points, "at": r.at.isoformat()}
+            for r in recent_recognitions(session, event_id=event_id)
+        ],
+        "at": now.isoformat(),
+    }
+    for key, provider in SCREEN_PROVIDERS.items():
+        data[key] = provider(session, event_id, now)
+    return data
+
+
+# --- per-game boards --------------------------------------------------------------------------
+
+# Features name the scopes they write ("hunt:4" -> "Treasure hunt") so the leaderboard page can
+# offer a board per game without scoring knowing what a hunt is.
+BoardSource = Callable[[Session, int], list[tuple[str, str]]]
+BOARD_SOURCES: list[BoardSource] = []
+
+
+def register_board_source(source: BoardSource) -> None:
+    """Offer the boards ``source(session, event_id)`` lists as (scope, title) pairs."""
+    if source not in BOARD_SOURCES:
+        BOARD_SOURCES.append(source)
+
+
+def boards(session: Session, *, event_id: int) -> list[tuple[str, str]]:
+    """Every per-game board of the event, as (scope, title), in registration order."""
+    return [board for source in BOARD_SOURCES for board in source(session, event_id)]

@@ -24,7 +24,7 @@ def test_join_edit_profile_and_show_badge(known_server: Any, phone: Any) -> None
     page.get_by_role("button", name="Join Known Demo Conf").click()
     page.get_by_role("heading", name="Hi, Ada!").wait_for()
 
-    page.get_by_role("link", name="Profile", exact=True).click()
+    page.get_by_role("link", name="My profile").click()
     github = page.get_by_label("GitHub", exact=True)
     github.fill("not a valid name!")
     page.get_by_text("not a GitHub username").wait_for()

@@ -505,7 +505,7 @@ def test_screens_hear_of_meetings_and_recognitions_with_consented_names_only(
     assert events["recognition"].room == f"event:{event.id}:screen"
     assert events["recognition"].payload["names"] == ["Maria Fernández", "Anonymous attendee"]
     meeting = events["meeting_recorded"]
-    assert meeting.room == f"event:{event.id}:screen" and meeting.namespace == "/event"
+    assert meeting.room == f"event:{event.id}:screen" and meeting.namespace == "/screen"
     assert "names" not in meeting.payload and meeting.payload["recognition"] is True
     assert "Shy" not in repr(meeting.payload)
     session.commit()

@@ -12,11 +12,25 @@ from conference.scoring.models import PointsEntry
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 
-def _award(session: Any, attendee: Any, key: str, points: int, minutes: int = 0,
-           source: str = "hunt", scope: str = "") -> Any:
-    return service.award(session, event_id=attendee.event_id, attendee_id=attendee.id,
-                         source=source, source_key=key, points=points,
-                         now=T0 + timedelta(minutes=minutes), scope=scope)
+def _award(
+    session: Any,
+    attendee: Any,
+    key: str,
+    points: int,
+    minutes: int = 0,
+    source: str = "hunt",
+    scope: str = "",
+) -> Any:
+    return service.award(
+        session,
+        event_id=attendee.event_id,
+        attendee_id=attendee.id,
+        source=source,
+        source_key=key,
+        points=points,
+        now=T0 + timedelta(minutes=minutes),
+        scope=scope,
+    )
 
 
 def test_the_same_source_pays_once(session: Any, make: Any) -> None:
@@ -45,12 +59,17 @@ def test_tie_break_is_total_then_reached_first_then_id(session: Any, make: Any) 
     session.commit()
     board = service.leaderboard(session, event_id=event.id)
     assert [(s.rank, s.name, s.total) for s in board] == [
-        (1, "Top", 500), (2, "Early", 300), (3, "Late", 300), (4, "Same A", 50), (5, "Same B", 50)
+        (1, "Top", 500),
+        (2, "Early", 300),
+        (3, "Late", 300),
+        (4, "Same A", 50),
+        (5, "Same B", 50),
     ]
     mine = service.standing_of(session, event_id=event.id, attendee_id=late.id)
     assert mine is not None and (mine.rank, mine.total) == (3, 300)
-    assert service.standing_of(session, event_id=event.id,
-                               attendee_id=make.attendee(event).id) is None
+    assert (
+        service.standing_of(session, event_id=event.id, attendee_id=make.attendee(event).id) is None
+    )
 
 
 def test_people_without_consent_are_anonymous(session: Any, make: Any) -> None:
@@ -59,7 +78,8 @@ def test_people_without_consent_are_anonymous(session: Any, make: Any) -> None:
     _award(session, shy, "x", 10)
     session.commit()
     assert [s.name for s in service.leaderboard(session, event_id=event.id)] == [
-        "Anonymous attendee"]
+        "Anonymous attendee"
+    ]
 
 
 def test_void_is_a_negative_entry_with_a_reason(session: Any, make: Any) -> None:
@@ -83,5 +103,6 @@ def test_scoped_boards_and_event_isolation(session: Any, make: Any) -> None:
     _award(session, b, "q1", 5000, source="quiz", scope="quiz-run:1")
     session.commit()
     assert [s.total for s in service.leaderboard(session, event_id=event.id)] == [1000]
-    assert [s.total for s in service.leaderboard(session, event_id=event.id,
-                                                 scope="hunt:1")] == [100]
+    assert [s.total for s in service.leaderboard(session, event_id=event.id, scope="hunt:1")] == [
+        100
+    ]
