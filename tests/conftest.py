@@ -182,3 +182,12 @@ def socket_client(app: Any, client: Any) -> Any:
     for sio in clients:
         if sio.is_connected():
             sio.disconnect()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """The session's one Playwright instance: two sync instances cannot live side by side."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

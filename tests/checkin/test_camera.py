@@ -72,55 +72,53 @@ def door(server: KnownServer) -> dict[str, Any]:
 
 
 def test_the_camera_reads_a_badge_and_checks_the_attendee_in(
-    server: KnownServer, door: dict[str, Any], tmp_path: Path
+    server: KnownServer, door: dict[str, Any], tmp_path: Path, playwright: Any
 ) -> None:
     priya = door["attendees"][3]
     video = write_y4m(tmp_path / "badge.y4m", priya["url"])
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path(),
-            headless=True,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
+    pw = playwright  # the session's one Playwright instance (tests/conftest.py)
+    browser = pw.chromium.launch(
+        executable_path=chromium_path(),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = browser.new_context(**PHONE)
+        context.set_default_timeout(15_000)
+        page = log_in(context, server, "sam@door.example.org")
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(scanner_url(server, door))
+        page.get_by_role("button", name="Start camera").click()
+        page.locator("#camera[data-state='on']").wait_for()
+        assert page.locator("#camera").get_attribute("data-decoder") in (
+            "jsQR",
+            "BarcodeDetector",
         )
-        try:
-            context = browser.new_context(**PHONE)
-            context.set_default_timeout(15_000)
-            page = log_in(context, server, "sam@door.example.org")
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            page.goto(scanner_url(server, door))
-            page.get_by_role("button", name="Start camera").click()
-            page.locator("#camera[data-state='on']").wait_for()
-            assert page.locator("#camera").get_attribute("data-decoder") in (
-                "jsQR",
-                "BarcodeDetector",
-            )
-            page.locator("#result[data-kind='ok']", has_text="Welcome, Priya Raman").wait_for()
-            assert page.locator("#result-name").inner_text() == "Nimbus"
+        page.locator("#result[data-kind='ok']", has_text="Welcome, Priya Raman").wait_for()
+        assert page.locator("#result-name").inner_text() == "Nimbus"
 
-            staff_id = door["staff"]["sam@door.example.org"]
-            assert db_rows(
-                server,
-                "SELECT attendee_id, staff_id FROM check_in WHERE undone_at IS NULL",
-            ) == [(priya["id"], staff_id)]
-            # The badge stays in view for seconds (the video loops): it is read many times,
-            # but one scan reached the server.
-            page.wait_for_timeout(3_000)
-            assert db_rows(server, "SELECT attendee_id, code FROM scan") == [(priya["id"], "ok")]
-            assert page.locator("#result").get_attribute("data-kind") == "ok"
+        staff_id = door["staff"]["sam@door.example.org"]
+        assert db_rows(
+            server,
+            "SELECT attendee_id, staff_id FROM check_in WHERE undone_at IS NULL",
+        ) == [(priya["id"], staff_id)]
+        # The badge stays in view for seconds (the video loops): it is read many times,
+        # but one scan reached the server.
+        page.wait_for_timeout(3_000)
+        assert db_rows(server, "SELECT attendee_id, code FROM scan") == [(priya["id"], "ok")]
+        assert page.locator("#result").get_attribute("data-kind") == "ok"
 
-            page.get_by_role("button", name="Stop camera").click()
-            page.locator("#camera[data-state='off']").wait_for()
-            assert errors == []
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Stop camera").click()
+        page.locator("#camera[data-state='off']").wait_for()
+        assert errors == []
+    finally:
+        browser.close()
 
 
 def badge_photo(path: Path, text: str) -> Path:
@@ -135,34 +133,30 @@ def badge_photo(path: Path, text: str) -> Path:
 
 
 def test_a_photo_of_a_badge_checks_the_attendee_in(
-    server: KnownServer, door: dict[str, Any], tmp_path: Path
+    server: KnownServer, door: dict[str, Any], tmp_path: Path, playwright: Any
 ) -> None:
     aiko = door["attendees"][2]
     photo = badge_photo(tmp_path / "badge.jpg", aiko["url"])
-    from playwright.sync_api import sync_playwright
+    pw = playwright  # the session's one Playwright instance (tests/conftest.py)
+    browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(**PHONE)
+        context.set_default_timeout(15_000)
+        page = log_in(context, server, "lee@door.example.org")
+        page.goto(scanner_url(server, door))
+        page.locator("#photo").set_input_files(str(photo))
+        result = page.locator("#result[data-kind='ok']", has_text="Welcome, Aiko Tanaka")
+        result.wait_for()
+        lee_id = door["staff"]["lee@door.example.org"]
+        assert db_rows(
+            server, "SELECT staff_id FROM check_in WHERE attendee_id = ?", aiko["id"]
+        ) == [(lee_id,)]
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(**PHONE)
-            context.set_default_timeout(15_000)
-            page = log_in(context, server, "lee@door.example.org")
-            page.goto(scanner_url(server, door))
-            page.locator("#photo").set_input_files(str(photo))
-            result = page.locator("#result[data-kind='ok']", has_text="Welcome, Aiko Tanaka")
-            result.wait_for()
-            lee_id = door["staff"]["lee@door.example.org"]
-            assert db_rows(
-                server, "SELECT staff_id FROM check_in WHERE attendee_id = ?", aiko["id"]
-            ) == [(lee_id,)]
-
-            # A photo without a QR code says so, and checks nobody in.
-            blank = tmp_path / "blank.jpg"
-            Image.new("RGB", (1200, 900), (200, 200, 200)).save(blank, "JPEG")
-            page.locator("#photo").set_input_files(str(blank))
-            page.locator("#result[data-kind='bad']", has_text="No QR code found").wait_for()
-            assert db_rows(server, "SELECT count(*) FROM scan WHERE staff_id = ?", lee_id) == [(1,)]
-        finally:
-            browser.close()
+        # A photo without a QR code says so, and checks nobody in.
+        blank = tmp_path / "blank.jpg"
+        Image.new("RGB", (1200, 900), (200, 200, 200)).save(blank, "JPEG")
+        page.locator("#photo").set_input_files(str(blank))
+        page.locator("#result[data-kind='bad']", has_text="No QR code found").wait_for()
+        assert db_rows(server, "SELECT count(*) FROM scan WHERE staff_id = ?", lee_id) == [(1,)]
+    finally:
+        browser.close()
