@@ -48,6 +48,7 @@ class Settings:
     ratelimit_storage: str
     db_pool_size: int
     demo_password: str | None
+    queue_channel: str
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -68,6 +69,7 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "KNOWN_BASE_URL": self.base_url,
             "KNOWN_MESSAGE_QUEUE": self.message_queue,
+            "KNOWN_QUEUE_CHANNEL": self.queue_channel,
             "KNOWN_SMTP_URL": self.smtp_url,
             "KNOWN_MAIL_FROM": self.mail_from,
             "SESSION_COOKIE_HTTPONLY": True,
@@ -131,4 +133,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ratelimit_storage=ratelimit_storage,
         db_pool_size=int(env_vars.get("KNOWN_DB_POOL_SIZE", "10")),
         demo_password=env_vars.get("KNOWN_DEMO_PASSWORD") or None,
+        queue_channel=env_vars.get("KNOWN_QUEUE_CHANNEL") or "known",
     )

@@ -45,6 +45,9 @@ def init_app(app: Flask) -> None:
         app,
         async_mode="gevent",
         message_queue=queue,
+        # Separate channels keep two deployments (or a test run and a benchmark) sharing one
+        # Redis from receiving each other's broadcasts.
+        channel=app.config.get("KNOWN_QUEUE_CHANNEL", "known"),
         cors_allowed_origins=[app.config["KNOWN_BASE_URL"]],
         manage_session=False,
     )

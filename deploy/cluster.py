@@ -95,15 +95,16 @@ class Cluster:
         """(Re)start one app process and wait until it answers /healthz."""
         assert self.run_dir is not None
         port = self.app_ports[index]
-        log = (self.run_dir / f"app-{port}.log").open("ab")
-        process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=self._app_env(port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_raise_nofile,
-        )
+        # The child keeps its own descriptor; ours is closed as soon as it has started.
+        with (self.run_dir / f"app-{port}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "app.py"],
+                cwd=ROOT,
+                env=self._app_env(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_raise_nofile,
+            )
         if index < len(self.apps):
             self.apps[index] = process
         else:
@@ -126,12 +127,13 @@ class Cluster:
                 run_dir=self.run_dir, listen=f"127.0.0.1:{self.port}", app_ports=self.app_ports
             )
         )
-        self.nginx = subprocess.Popen(
-            ["nginx", "-p", str(self.run_dir), "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.run_dir / "nginx-stderr.log").open("ab"),
-            preexec_fn=_raise_nofile,
-        )
+        with (self.run_dir / "nginx-stderr.log").open("ab") as errors:
+            self.nginx = subprocess.Popen(
+                ["nginx", "-p", str(self.run_dir), "-c", str(conf), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                preexec_fn=_raise_nofile,
+            )
         _wait_http(f"{self.url}/healthz", self.nginx)
         return self
 
