@@ -2,10 +2,10 @@
 
 A real ``python app.py`` on a temporary SQLite file; an event, five attendees and a quiz of three
 questions (single choice, multiple select, a people question) are created by a subprocess with
-the server's environment. Playwright drives Debian's Chromium: the host at 1280×800, the projector at
-1280×720 and three phones at 390×844, each in its own browser context. One phone is an attendee
-who joins as herself with one tap; two are guests with nicknames. Every phone answers every
-question, one of them wrongly; the host clicks through to the podium.
+the server's environment. Playwright drives Debian's Chromium: the host at 1280 x 800, the
+projector at 1280 x 720 and three phones at 390 x 844, each in its own browser context. One
+phone is an attendee who joins as herself with one tap; two are guests with nicknames. Every
+phone answers every question, one of them wrongly; the host clicks through to the podium.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ pytestmark = pytest.mark.browser
 HOST_VIEW = {"viewport": {"width": 1280, "height": 800}}
 SCREEN_VIEW = {"viewport": {"width": 1280, "height": 720}}
 ORGANISER = "organiser@example.org"
+# The projector's clock runs an hour fast and one phone's ten minutes slow: countdowns must come
+# from the server's clock (closes_at and the ping offset), never from the device's alone.
+SKEW_SCRIPT = "(() => { const now = Date.now.bind(Date); Date.now = () => now() + %d; })();"
 COLOURS = ["#e21b3c", "#1368ce", "#d89e00", "#26890c", "#864cbf", "#0aa3a3"]
 
 
@@ -70,7 +73,9 @@ def build_scenario() -> None:
             session,
             organiser=organiser,
             fields=events.EventFields(
-                name="Quiz Conf", slug="quizconf", starts_on=date(2026, 9, 1),
+                name="Quiz Conf",
+                slug="quizconf",
+                starts_on=date(2026, 9, 1),
                 ends_on=date(2026, 9, 2),
             ),
         )
@@ -160,15 +165,13 @@ def quiz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Know
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by the session's Playwright."""
+    chromium = playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
 
 
 def _watch(page: Any, errors: list[str], name: str) -> Any:
@@ -212,7 +215,9 @@ def test_host_projector_and_three_phones_play_to_the_podium(
         screen_link = host.get_by_role("link", name="Open projector screen")
         assert screen_link.get_attribute("target") == "_blank"
 
-        screen = _watch(context(**SCREEN_VIEW).new_page(), errors, "screen")
+        screen_context = context(**SCREEN_VIEW)
+        screen_context.add_init_script(SKEW_SCRIPT % 3_600_000)
+        screen = _watch(screen_context.new_page(), errors, "screen")
         _log_in(screen, url)
         screen.goto(url + screen_link.get_attribute("href"))
         screen.locator(".scene-lobby .pin").get_by_text(f"{pin[:3]} {pin[3:]}").wait_for()
@@ -220,7 +225,9 @@ def test_host_projector_and_three_phones_play_to_the_podium(
         assert screen.locator(".lobby-url").inner_text().endswith("/q")
 
         # The attendee logs in with her private link, types the PIN and joins with one tap.
-        maria = _watch(context(**PHONE).new_page(), errors, "attendee")
+        maria_context = context(**PHONE)
+        maria_context.add_init_script(SKEW_SCRIPT % -600_000)
+        maria = _watch(maria_context.new_page(), errors, "attendee")
         maria.goto(url + scenario["login_path"])
         maria.goto(url + "/q")
         maria.get_by_label("Game PIN").fill(pin)
@@ -253,7 +260,11 @@ def test_host_projector_and_three_phones_play_to_the_podium(
         totals = [0, 0, 0]
         for n, question in enumerate(scenario["questions"]):
             screen.locator(".scene-question .q-progress").get_by_text(f"{n + 1} / 3").wait_for()
-            screen.locator(".q-timer-num").wait_for()
+            # 90 s questions: a countdown from the skewed device clock would read 0 (or 690).
+            seconds = int(screen.locator(".q-timer-num").inner_text())
+            assert 60 <= seconds <= 90, seconds
+            maria.locator(".answer").first.wait_for()
+            assert 60 <= int(maria.locator(".phone-timer").first.inner_text()) <= 90
             correct = question["correct"]
             options = question["options"]
             wrong = next(i for i in range(len(options)) if i not in correct)
