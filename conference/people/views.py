@@ -30,8 +30,8 @@ from conference.extensions import db, limiter, socketio
 from conference.people import service
 from conference.people.avatars import AvatarError
 from conference.people.forms import (
-    FIELD_OF_ERROR,
     AttendeeForm,
+    apply_domain_error,
     consents_from_form,
     fill_form_from_attendee,
     handle_field_name,
@@ -200,7 +200,7 @@ def join(slug: str) -> Any:
             )
         except service.PeopleError as err:
             db.session.rollback()
-            _error_on_field(form, err)
+            apply_domain_error(form, err)
         else:
             db.session.commit()
             _log_in(attendee)
@@ -210,14 +210,6 @@ def join(slug: str) -> Any:
     return render_template("people/join.html", event=event, form=form), status
 
 
-def _error_on_field(form: Any, err: service.PeopleError) -> None:
-    field = FIELD_OF_ERROR.get(err.code)
-    if field is not None:
-        getattr(form, field).errors = [*getattr(form, field).errors, err.message]
-    else:
-        form.form_errors.append(err.message)
-
-
 @bp.route("/e/<slug>/me/profile", methods=["GET", "POST"])
 def profile(slug: str) -> Any:
     """My profile: details, handles with live validation, consents."""
@@ -225,13 +217,9 @@ def profile(slug: str) -> Any:
     form = AttendeeForm()
     if request.method == "GET":
         fill_form_from_attendee(form, attendee)
+        # Attendees see their full profile links, which they can open to check.
         for handle in attendee.handles:
             getattr(form, handle_field_name(handle.platform)).data = handle.url
-        primary = attendee.primary_handle
-        form.primary_platform.data = primary.platform if primary else ""
-        form.consent_card.data = attendee.consent_card
-        form.consent_game.data = attendee.consent_game
-        form.consent_leaderboard.data = attendee.consent_leaderboard
     elif form.validate_on_submit():
         try:
             service.update_attendee(
@@ -243,7 +231,7 @@ def profile(slug: str) -> Any:
             )
         except service.PeopleError as err:
             db.session.rollback()
-            _error_on_field(form, err)
+            apply_domain_error(form, err)
         else:
             db.session.commit()
             flash("Profile saved.", "success")
