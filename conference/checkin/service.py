@@ -21,6 +21,7 @@ Every scan, failed ones too, stays in ``scan`` with its code and the answer give
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import Counter
@@ -649,13 +650,7 @@ class RosterEntry:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "h": self.h,
-            "attendee_id": self.attendee_id,
-            "name": self.name,
-            "company": self.company,
-            "checked_in": self.checked_in,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -716,12 +711,7 @@ class SearchResult:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "attendee_id": self.attendee_id,
-            "name": self.name,
-            "company": self.company,
-            "checked_in": self.checked_in,
-        }
+        return dataclasses.asdict(self)
 
 
 def search(
