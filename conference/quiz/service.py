@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import secrets
 import unicodedata
@@ -1177,11 +1178,11 @@ def record_lobby(session: Session, run: QuizRun, *, kicked: list[int] | None = N
     _emit(session, run.id, "lobby", {"count": payload["count"]}, "players")
 
 
-def answer_counts(session: Session, run: QuizRun, question_id: int) -> tuple[int, int]:
+def answer_counts(session: Session, run_id: int, question_id: int) -> tuple[int, int]:
     """(answers to the question by players still in, players still in), in one statement."""
     kicked = (
         sa.select(Player.id)
-        .where(Player.run_id == run.id, Player.kicked_at.is_not(None))
+        .where(Player.run_id == run_id, Player.kicked_at.is_not(None))
         .scalar_subquery()
     )
     answered = (
@@ -1193,19 +1194,22 @@ def answer_counts(session: Session, run: QuizRun, question_id: int) -> tuple[int
     players = (
         sa.select(sa.func.count())
         .select_from(Player)
-        .where(Player.run_id == run.id, Player.kicked_at.is_(None))
+        .where(Player.run_id == run_id, Player.kicked_at.is_(None))
         .scalar_subquery()
     )
     row = session.execute(sa.select(answered, players)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def record_answer_count(session: Session, run: QuizRun, question_id: int) -> None:
-    """Tell the host and screen how many have answered."""
-    answered, players = answer_counts(session, run, question_id)
+def record_answer_count(
+    session: Session, run_id: int, question_id: int, *, counts: tuple[int, int] | None = None
+) -> None:
+    """Tell the host and screen how many have answered (``counts``: already counted in this
+    transaction, as :func:`answer_counts` returns them)."""
+    answered, players = counts or answer_counts(session, run_id, question_id)
     _emit(
         session,
-        run.id,
+        run_id,
         "answers_count",
         {"answered": answered, "players": players},
         "host",
@@ -1570,15 +1574,46 @@ def _pay_ledger(session: Session, run: QuizRun, question: RunQuestion, *, now: d
 
 
 @dataclass(frozen=True)
+class StoredAnswer:
+    """What the phone's ack needs of a stored answer (the rest stays secret until the reveal)."""
+
+    id: int
+    nonce: str
+    elapsed_ms: int
+
+
+@dataclass(frozen=True)
 class Submitted:
     """An answer stored (or found again): ``replayed`` when this nonce was seen before."""
 
-    answer: Answer
+    answer: StoredAnswer
     replayed: bool
     closed: bool  # this answer was the last one missing and closed the question
     # Check "everyone answered" again after the commit: on PostgreSQL two last answers in
     # flight at once cannot see each other, so neither transaction alone closes the question.
     recheck: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One player's answer as it arrived: ``now`` is the server's time of arrival."""
+
+    player_id: int
+    choice: object
+    text: object
+    nonce: object
+    now: datetime
+
+
+@dataclass
+class Batch:
+    """What :func:`submit_answers` made of a group of answers to one question."""
+
+    results: list[Submitted | QuizError]
+    stored: int = 0  # new answers stored
+    counts: tuple[int, int] | None = None  # (answered, players still in) after the batch
+    closed: bool = False  # the batch completed the room and closed the question
+    recheck: bool = False  # see ``Submitted.recheck``
 
 
 def _validate_choice(
@@ -1600,7 +1635,10 @@ def _validate_choice(
     return picked, None
 
 
-def _replay(existing: Answer, nonce: str) -> Submitted:
+def _replay(existing: StoredAnswer | None, nonce: str, otherwise: QuizError) -> Submitted:
+    """A resend (same nonce) gets the first answer's result; a different answer is refused."""
+    if existing is None:
+        raise otherwise
     if existing.nonce == nonce:
         return Submitted(existing, replayed=True, closed=False)
     raise QuizError("already_answered", "You have already answered this question.")
@@ -1618,96 +1656,222 @@ def submit_answer(
     now: datetime,
 ) -> Submitted:
     """Store one player's answer, once, if it arrived (by the server's clock) in time."""
-    if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
-        raise QuizError("invalid_answer", "The answer has no valid nonce.")
-    # The hot path of a quiz: the player, the question and the run in one round trip.
+    batch = submit_answers(
+        session,
+        run_id=run_id,
+        question_id=question_id,
+        submissions=[Submission(player_id, choice, text, nonce, now)],
+    )
+    outcome = batch.results[0]
+    if isinstance(outcome, QuizError):
+        raise outcome
+    return outcome
+
+
+def _insert_answers(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert answers, skipping players who already answered; returns the new rows' ids by
+    player. The unique constraint, not a look-up first, decides who was first, so concurrent
+    transactions (other processes) cannot store a second answer. One cached statement
+    executed for many rows: SQLAlchemy sends it as multi-row INSERTs (``insertmanyvalues``)."""
+    if not rows:
+        return {}
+    return {
+        int(player_id): int(answer_id)
+        for player_id, answer_id in session.execute(
+            _answer_insert(session.get_bind().dialect.name), rows
+        )
+    }
+
+
+@functools.cache
+def _answer_insert(dialect: str) -> Any:
+    insert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = Answer.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["player_id", "question_id"])
+        .returning(table.c.player_id, table.c.id)
+    )
+
+
+def _stored_answers(
+    session: Session, question_id: int, player_ids: Iterable[int]
+) -> dict[int, StoredAnswer]:
+    wanted = sorted(set(player_ids))
+    if not wanted:
+        return {}
     found = session.execute(
-        sa.select(Player, RunQuestion, QuizRun)
-        .join(QuizRun, QuizRun.id == Player.run_id)
-        .join(RunQuestion, RunQuestion.run_id == QuizRun.id)
-        .where(Player.id == player_id, QuizRun.id == run_id, RunQuestion.id == question_id)
+        sa.select(Answer.player_id, Answer.id, Answer.nonce, Answer.elapsed_ms).where(
+            Answer.question_id == question_id, Answer.player_id.in_(wanted)
+        )
+    )
+    return {int(p): StoredAnswer(int(i), str(n), int(e)) for p, i, n, e in found}
+
+
+def submit_answers(
+    session: Session, *, run_id: int, question_id: int, submissions: Sequence[Submission]
+) -> Batch:
+    """Store a group of answers to one question, each at most once, in a handful of
+    statements whatever the group's size (the hot path of a quiz: a whole room answers within
+    seconds). Every submission gets its own outcome, in order: a :class:`Submitted` or the
+    :class:`QuizError` that refused it. The caller commits; answers count once committed."""
+    results: list[Submitted | QuizError | None] = [None] * len(submissions)
+    found = session.execute(
+        sa.select(RunQuestion, QuizRun)
+        .join(QuizRun, QuizRun.id == RunQuestion.run_id)
+        .where(QuizRun.id == run_id, RunQuestion.id == question_id)
     ).first()
     if found is None:
-        get_player(session, run_id=run_id, player_id=player_id)
-        raise QuizError("not_found", "There is no such question in this quiz.")
-    player, question, run = found[0], found[1], found[2]
-    _refuse_kicked(player)
-    try:
-        _check_open(run, question, now)
-    except QuizError:
-        # A resend after a lost ack is answered even after the close.
-        existing = _existing_answer(session, player.id, question.id)
-        if existing is not None:
-            return _replay(existing, nonce)
-        raise
-    picked, typed = _validate_choice(question, choice, text)
-    assert run.opened_at is not None
-    elapsed = max(0, int((now - run.opened_at).total_seconds() * 1000))
-    scored = score_answer(
-        kind=question.type,
-        points=question.points,
-        time_limit=question.time_limit,
-        correct=question.correct,
-        accepted=question.accepted,
-        choice=picked,
-        text=typed,
-        elapsed_ms=elapsed,
-        previous_streak=player.streak,
-        fair_mode=run.fair_mode,
-        streaks=run.streaks_enabled,
-    )
-    answer = Answer(
-        run_id=run_id,
-        question_id=question.id,
-        player_id=player.id,
-        choice=picked,
-        text=typed,
-        nonce=nonce,
-        answered_at=now,
-        elapsed_ms=elapsed,
-        correct=scored.correct,
-        points=scored.points,
-        streak=scored.streak,
-    )
-    # The unique constraint, not a look-up first, decides whether this is the first answer.
-    savepoint = session.begin_nested()
-    try:
-        session.add(answer)
-        session.flush()
-    except sa.exc.IntegrityError:
-        savepoint.rollback()
-        existing = _existing_answer(session, player.id, question.id)
-        if existing is None:  # pragma: no cover - the constraint fired for this very pair
-            raise
-        return _replay(existing, nonce)
-    # Re-read the run after the insert, under a share lock (PostgreSQL) or inside SQLite's
-    # write transaction: a close that committed first is seen and the answer is withdrawn; a
-    # close that comes later waits for this transaction and scores the answer.
-    locked = session.execute(
-        sa.select(QuizRun.state, QuizRun.current_index, QuizRun.closes_at)
-        .where(QuizRun.id == run_id)
-        .with_for_update(read=True)
-    ).one()
-    if (
-        locked.state != "question"
-        or locked.current_index != question.position
-        or locked.closes_at is None
-        or now >= locked.closes_at
-    ):
-        savepoint.rollback()
-        session.refresh(run)
-        _check_open(run, question, now)
-        raise QuizError("question_closed", "Too late: this question has closed.")
-    savepoint.commit()
-    closed = _close_if_everyone_answered(session, run, now=now, question=question)
-    concurrent = session.get_bind().dialect.name != "sqlite"  # SQLite has one writer at a time
-    return Submitted(answer, replayed=False, closed=closed, recheck=concurrent and not closed)
+        missing = QuizError("not_found", "There is no such question in this quiz.")
+        return Batch([missing] * len(submissions))
+    question, run = found[0], found[1]
+    players = {
+        int(pid): (int(streak), kicked_at)
+        for pid, streak, kicked_at in session.execute(
+            sa.select(Player.id, Player.streak, Player.kicked_at).where(
+                Player.run_id == run_id,
+                Player.id.in_(sorted({s.player_id for s in submissions})),
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    pending: dict[int, list[int]] = {}  # player id → submissions waiting on their stored row
+    refused: dict[int, QuizError] = {}  # submission → why, unless it is a resend
+    for i, sub in enumerate(submissions):
+        try:
+            if not isinstance(sub.nonce, str) or not 1 <= len(sub.nonce) <= 64:
+                raise QuizError("invalid_answer", "The answer has no valid nonce.")
+            player = players.get(sub.player_id)
+            if player is None:
+                raise QuizError("not_found", "You are not in this quiz.")
+            streak, kicked_at = player
+            if kicked_at is not None:
+                raise QuizError("kicked", "The host removed you from this quiz.")
+        except QuizError as err:
+            results[i] = err
+            continue
+        pending.setdefault(sub.player_id, []).append(i)
+        try:
+            _check_open(run, question, sub.now)
+            picked, typed = _validate_choice(question, sub.choice, sub.text)
+        except QuizError as err:
+            refused[i] = err  # a resend after a lost ack is answered even after the close
+            continue
+        if len(pending[sub.player_id]) > 1:
+            continue  # the same player twice in one group: the first one is stored
+        assert run.opened_at is not None
+        elapsed = max(0, int((sub.now - run.opened_at).total_seconds() * 1000))
+        scored = score_answer(
+            kind=question.type,
+            points=question.points,
+            time_limit=question.time_limit,
+            correct=question.correct,
+            accepted=question.accepted,
+            choice=picked,
+            text=typed,
+            elapsed_ms=elapsed,
+            previous_streak=streak,
+            fair_mode=run.fair_mode,
+            streaks=run.streaks_enabled,
+        )
+        rows.append(
+            {
+                "run_id": run_id,
+                "question_id": question.id,
+                "player_id": sub.player_id,
+                "choice": picked,
+                "text": typed,
+                "nonce": sub.nonce,
+                "answered_at": sub.now,
+                "elapsed_ms": elapsed,
+                "correct": scored.correct,
+                "points": scored.points,
+                "streak": scored.streak,
+            }
+        )
+    by_player = {row["player_id"]: row for row in rows}
+    inserted = _insert_answers(session, rows)
+    if inserted:
+        # Re-read the run after the insert, under a share lock (PostgreSQL) or inside SQLite's
+        # write transaction: a close that committed first is seen and the answers withdrawn; a
+        # close that comes later waits for this transaction and scores them.
+        locked = session.execute(
+            sa.select(QuizRun.state, QuizRun.current_index, QuizRun.closes_at)
+            .where(QuizRun.id == run_id)
+            .with_for_update(read=True)
+        ).one()
+        late = {
+            row["player_id"]
+            for row in rows
+            if row["player_id"] in inserted
+            and (
+                locked.state != "question"
+                or locked.current_index != question.position
+                or locked.closes_at is None
+                or row["answered_at"] >= locked.closes_at
+            )
+        }
+        if late:
+            session.execute(
+                sa.delete(Answer)
+                .where(Answer.id.in_([inserted.pop(pid) for pid in late]))
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(run)
+            for pid in late:
+                results[pending[pid][0]] = _refusal(run, question, by_player[pid]["answered_at"])
+    for pid, answer_id in inserted.items():
+        row = by_player[pid]
+        first = pending[pid][0]
+        results[first] = Submitted(
+            StoredAnswer(answer_id, row["nonce"], row["elapsed_ms"]), replayed=False, closed=False
+        )
+    # Everyone else with a row (or a refusal) may be a resend of an answer already stored.
+    unsettled = [
+        (pid, i) for pid, indexes in pending.items() for i in indexes if results[i] is None
+    ]
+    stored = _stored_answers(session, question.id, (pid for pid, _ in unsettled))
+    for pid, i in unsettled:
+        otherwise = refused.get(i) or QuizError(
+            "already_answered", "You have already answered this question."
+        )
+        nonce = submissions[i].nonce
+        assert isinstance(nonce, str)
+        try:
+            results[i] = _replay(stored.get(pid), nonce, otherwise)
+        except QuizError as err:
+            results[i] = err
+    batch = Batch([r for r in results if r is not None], stored=len(inserted))
+    assert len(batch.results) == len(submissions)
+    if inserted:
+        last = max(by_player[pid]["answered_at"] for pid in inserted)
+        batch.counts = answered, players_in = answer_counts(session, run_id, question.id)
+        if players_in and answered >= players_in:
+            batch.closed = close_question(
+                session, run=run, index=question.position, now=last, reason="all_answered"
+            )
+        concurrent = session.get_bind().dialect.name != "sqlite"  # SQLite: one writer at a time
+        batch.recheck = concurrent and not batch.closed
+        batch.results = [
+            replace(r, closed=batch.closed, recheck=batch.recheck)
+            if isinstance(r, Submitted) and not r.replayed
+            else r
+            for r in batch.results
+        ]
+    return batch
 
 
-def _existing_answer(session: Session, player_id: int, question_id: int) -> Answer | None:
-    return session.scalar(
-        sa.select(Answer).where(Answer.player_id == player_id, Answer.question_id == question_id)
-    )
+def _refusal(run: QuizRun, question: RunQuestion, now: datetime) -> QuizError:
+    """Why an answer that arrived at ``now`` is refused, the run having moved on."""
+    try:
+        _check_open(run, question, now)
+    except QuizError as err:
+        return err
+    return QuizError("question_closed", "Too late: this question has closed.")
 
 
 def _check_open(run: QuizRun, question: RunQuestion, now: datetime) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,6 +33,7 @@ from conference.events import service as events
 from conference.events.access import current_account_id
 from conference.events.models import ORGANISER
 from conference.extensions import db, socketio
+from conference.groupcommit import GroupCommit
 from conference.people.models import Attendee
 from conference.quiz import service, timers
 from conference.quiz.models import QuizRun
@@ -40,6 +41,7 @@ from conference.quiz.models import QuizRun
 log = logging.getLogger(__name__)
 
 BINDING = "known.quiz"  # key of this connection's binding in its WSGI environ
+ANSWERS = "quiz_answers"  # app.extensions key of the answers' group commit
 ROLES = ("player", "host", "screen")
 
 Handler = Callable[["QuizNamespace", dict[str, Any]], dict[str, Any]]
@@ -122,11 +124,42 @@ def _lobby_sender(run_id: int) -> Callable[[Session], None]:
 
 def _count_sender(run_id: int, question_id: int) -> Callable[[Session], None]:
     def send(session: Session) -> None:
-        run = session.get(QuizRun, run_id)
-        if run is not None:
-            service.record_answer_count(session, run, question_id)
+        service.record_answer_count(session, run_id, question_id)
 
     return send
+
+
+def _write_answers(
+    key: Hashable, submissions: Sequence[service.Submission]
+) -> list[service.Submitted | service.QuizError]:
+    """One group commit of answers to one question (runs in the leading caller's context)."""
+    assert isinstance(key, tuple)
+    run_id, question_id = int(key[0]), int(key[1])
+    app = _app()
+    with _transaction() as session:
+        batch = service.submit_answers(
+            session, run_id=run_id, question_id=question_id, submissions=submissions
+        )
+        if batch.stored:
+            interval = float(app.config.get("QUIZ_COUNT_INTERVAL", 0.25))
+            if batch.closed or timers.throttle(
+                app, f"count:{run_id}:{question_id}", interval, _count_sender(run_id, question_id)
+            ):
+                service.record_answer_count(session, run_id, question_id, counts=batch.counts)
+    if batch.recheck:
+        with _transaction() as session:
+            service.close_if_everyone_answered(session, run_id=run_id, now=utcnow())
+    return batch.results
+
+
+def _answers(app: Flask) -> GroupCommit[service.Submission, service.Submitted]:
+    """This app's group commit of answers (per process; nothing in it outlives a batch)."""
+    queue: GroupCommit[service.Submission, service.Submitted] | None = app.extensions.get(ANSWERS)
+    if queue is None:
+        queue = app.extensions[ANSWERS] = GroupCommit(
+            _write_answers, max_batch=int(app.config.get("QUIZ_ANSWER_BATCH", 500))
+        )
+    return queue
 
 
 def _keep_time(run: QuizRun) -> None:
@@ -208,39 +241,22 @@ class QuizNamespace(Namespace):
     @_acked
     def on_answer(self, data: dict[str, Any]) -> dict[str, Any]:
         """Lock in the player's answer to the open question (resends with the same nonce are
-        answered like the first)."""
+        answered like the first). Acked once the answer is committed; answers arriving
+        together share one transaction (``conference.groupcommit``)."""
         binding = _binding()
         if binding["role"] != "player":
             raise service.QuizError("not_allowed", "Only players answer.")
         question_id = _int(data.get("question_id"))
         if question_id is None:
             raise service.QuizError("invalid_answer", "Which question is this answer for?")
-        app = _app()
-        with _transaction() as session:
-            submitted = service.submit_answer(
-                session,
-                run_id=binding["run_id"],
-                player_id=binding["player_id"],
-                question_id=question_id,
-                choice=data.get("choice"),
-                text=data.get("text"),
-                nonce=data.get("nonce"),  # type: ignore[arg-type]
-                now=utcnow(),
-            )
-            if not submitted.replayed:
-                interval = float(app.config.get("QUIZ_COUNT_INTERVAL", 0.25))
-                run = session.get(QuizRun, binding["run_id"])
-                assert run is not None
-                if submitted.closed or timers.throttle(
-                    app,
-                    f"count:{run.id}:{question_id}",
-                    interval,
-                    _count_sender(run.id, question_id),
-                ):
-                    service.record_answer_count(session, run, question_id)
-        if submitted.recheck:
-            with _transaction() as session:
-                service.close_if_everyone_answered(session, run_id=binding["run_id"], now=utcnow())
+        submission = service.Submission(
+            player_id=binding["player_id"],
+            choice=data.get("choice"),
+            text=data.get("text"),
+            nonce=data.get("nonce"),
+            now=utcnow(),
+        )
+        _answers(_app()).submit((binding["run_id"], question_id), submission)
         return {"ok": True, "locked": True}
 
     @_acked

@@ -653,3 +653,93 @@ def test_kicking_the_leader_moves_everyone_up(session: Any, make: Any, kit: Quiz
     ]
     snap = service.snapshot(session, run=run, now=NOW, player=session.get(Player, cem.id))
     assert snap["me"]["rank"] == 2 and snap["players"] == 2
+
+
+def test_a_group_of_answers_is_stored_in_one_go_each_with_its_own_outcome(
+    session: Any, make: Any, kit: QuizKit
+) -> None:
+    run = kit.run(kit.quiz(make.event()))
+    ana, _ = kit.guest(run, "Ana")
+    bob, _ = kit.guest(run, "Bob")
+    cem, _ = kit.guest(run, "Cem")
+    dan, _ = kit.guest(run, "Dan")
+    kicked, _ = kit.guest(run, "Eve")
+    service.kick(session, run=run, player_id=kicked.id, now=NOW)
+    session.commit()
+    kit.open_first(run)
+    question = service.current_question(session, run)
+    stored_before = kit.answer(run, dan, choice=[1], nonce="dan-1", after=1)
+    at = NOW + timedelta(seconds=2)
+    subs = [
+        service.Submission(ana.id, [1], None, "ana-1", at),  # right, fast
+        service.Submission(bob.id, [0], None, "bob-1", at + timedelta(seconds=2)),  # wrong
+        service.Submission(ana.id, [1], None, "ana-1", at),  # the same phone resending
+        service.Submission(ana.id, [2], None, "ana-2", at),  # a second, different answer
+        service.Submission(cem.id, [9], None, "cem-1", at),  # no such option
+        service.Submission(kicked.id, [1], None, "eve-1", at),
+        service.Submission(999_999, [1], None, "x", at),  # not a player of this run
+        service.Submission(dan.id, [1], None, "dan-1", at),  # a resend of a stored answer
+        service.Submission(cem.id, [1], None, "", at),  # no nonce
+    ]
+    batch = service.submit_answers(
+        session, run_id=run.id, question_id=question.id, submissions=subs
+    )
+    session.commit()
+    outcomes = [
+        ("ok", r.replayed) if isinstance(r, service.Submitted) else r.code for r in batch.results
+    ]
+    assert outcomes == [
+        ("ok", False),
+        ("ok", False),
+        ("ok", True),
+        "already_answered",
+        "invalid_answer",
+        "kicked",
+        "not_found",
+        ("ok", True),
+        "invalid_answer",
+    ]
+    assert batch.stored == 2 and batch.counts == (3, 4) and batch.closed is False
+    ana_first, ana_again = batch.results[0], batch.results[2]
+    assert isinstance(ana_first, service.Submitted) and isinstance(ana_again, service.Submitted)
+    assert ana_again.answer.id == ana_first.answer.id
+    assert batch.results[7].answer.id == stored_before.answer.id  # type: ignore[union-attr]
+    rows = dict(session.execute(sa.select(Answer.player_id, Answer.points)).all())
+    assert rows == {ana.id: 950, bob.id: 0, dan.id: 975}
+    assert ana_first.answer.elapsed_ms == 2000
+    # Cem's valid answer completes the room: it closes the question once, in its own group.
+    last = service.submit_answers(
+        session,
+        run_id=run.id,
+        question_id=question.id,
+        submissions=[service.Submission(cem.id, [1], None, "cem-2", at)],
+    )
+    session.commit()
+    assert last.closed is True and last.counts == (4, 4)
+    session.refresh(run)
+    assert run.state == "reveal"
+
+
+def test_answers_of_a_group_that_arrived_after_the_deadline_are_withdrawn(
+    session: Any, make: Any, kit: QuizKit
+) -> None:
+    run = kit.run(kit.quiz(make.event()))
+    ana, _ = kit.guest(run, "Ana")
+    bob, _ = kit.guest(run, "Bob")
+    kit.guest(run, "Cem")
+    kit.open_first(run)
+    question = service.current_question(session, run)
+    batch = service.submit_answers(
+        session,
+        run_id=run.id,
+        question_id=question.id,
+        submissions=[
+            service.Submission(ana.id, [1], None, "a", NOW + timedelta(seconds=19)),
+            service.Submission(bob.id, [1], None, "b", NOW + timedelta(seconds=20)),  # at the bell
+        ],
+    )
+    session.commit()
+    assert isinstance(batch.results[0], service.Submitted)
+    assert isinstance(batch.results[1], service.QuizError)
+    assert batch.results[1].code == "question_closed"
+    assert session.scalars(sa.select(Answer.player_id)).all() == [ana.id]
