@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from conference import extensions as ext
@@ -59,9 +61,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key set.
+
+    Flask builds a new serializer for every request, and itsdangerous probes it with a
+    throw-away ``dumps`` each time; on Socket.IO, where every event opens the session, that
+    was a tenth of a quiz answer's CPU. The cache follows ``SECRET_KEY`` and its fallbacks,
+    so rotating keys still works."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get("known_session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions["known_session_serializer"] = cached
+        serializer: URLSafeTimedSerializer | None = cached[1]
+        return serializer
+
+
 def _init_extensions(app: Flask) -> None:
     import conference.models  # noqa: F401  (every table registered before anything uses them)
 
+    app.session_interface = SessionInterface()
     ext.db.init_app(app)
     ext.migrate.init_app(
         app,

@@ -57,3 +57,25 @@ def test_login_form_works_with_its_csrf_token(client: Any, make: Any) -> None:
         data={"email": account.email, "password": "correct horse battery", "csrf_token": token},
     )
     assert response.status_code == 302
+
+
+def test_session_cookies_follow_the_secret_key_and_its_fallbacks(app: Any, client: Any) -> None:
+    """The signing serializer is built once per key set, and a new key still invalidates
+    cookies signed with the old one unless the old one is listed as a fallback."""
+    from itsdangerous import BadSignature
+
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first  # built once, not per request
+    cookie = first.dumps({"visits": 1})
+    old_key = app.secret_key
+    app.secret_key = "a-new-secret-key-of-at-least-32-characters"
+    rotated = interface.get_signing_serializer(app)
+    with pytest.raises(BadSignature):
+        rotated.loads(cookie)
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert interface.get_signing_serializer(app).loads(cookie) == {"visits": 1}
+    # and a real request still carries its session across requests
+    app.secret_key = old_key
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/login").status_code == 200
