@@ -10,12 +10,12 @@ FLASK := $(BIN)/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 N ?= 2
 
-.PHONY: run test lint setup deps vendor migrate demo browser format clean cluster
+.PHONY: run test lint setup deps vendor migrate demo system format clean cluster
 
 run: setup demo
 	$(PY) app.py
 
-test: setup browser
+test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps
@@ -56,20 +56,25 @@ migrate: deps
 demo: migrate
 	$(FLASK) seed-demo
 
-# Browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
-	    { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null; } || \
-	    echo "Could not install chromium: browser tests will skip (and fail when CI=true)"; \
-	  else echo "No apt-get: install chromium yourself; browser tests will skip (fail when CI=true)"; fi; \
-	fi
+# Debian packages the tests use, installed when missing: chromium for the browser tests (never a
+# downloaded browser) and nginx-light for the cluster in front of several app processes.
+SYSTEM_PACKAGES := chromium:chromium nginx:nginx-light
+system:
+	@for pair in $(SYSTEM_PACKAGES); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  if ! command -v $$cmd >/dev/null 2>&1 && [ ! -x /usr/sbin/$$cmd ]; then \
+	    if command -v apt-get >/dev/null 2>&1; then \
+	      echo "Installing Debian's $$pkg for the tests"; \
+	      $(SUDO) apt-get install -y --no-install-recommends $$pkg >/dev/null 2>&1 || \
+	      { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y --no-install-recommends $$pkg >/dev/null; } || \
+	      echo "Could not install $$pkg: its tests will skip (and fail when CI=true)"; \
+	    else echo "No apt-get: install $$pkg yourself; its tests will skip (fail when CI=true)"; fi; \
+	  fi; \
+	done
 
 # N app processes on consecutive ports behind nginx (see README "Running a large event").
 # Point KNOWN_DATABASE_URL at PostgreSQL; KNOWN_MESSAGE_QUEUE defaults to the local Redis.
-cluster: setup demo
+cluster: setup demo system
 	KNOWN_MESSAGE_QUEUE=$${KNOWN_MESSAGE_QUEUE:-redis://127.0.0.1:6379/0} $(PY) deploy/cluster.py --processes $(N)
 
 clean:
