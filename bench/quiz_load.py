@@ -156,7 +156,11 @@ class RawClient:
         """Open the WebSocket and connect the ``/quiz`` namespace."""
         from websockets.asyncio.client import connect
 
-        ws_url = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        # ``k``: the per-tab key Known's own client sends, on which nginx keeps a client sticky.
+        ws_url = (
+            self.url.replace("http://", "ws://")
+            + f"/socket.io/?EIO=4&transport=websocket&k={secrets.token_hex(8)}"
+        )
         headers = {"Cookie": self.cookie} if self.cookie else None
         self.ws = await connect(
             ws_url,
@@ -279,11 +283,15 @@ class Target:
 
     name: str
     url: str
-    pid: int
+    pids: list[int]  # the server processes (their RSS is summed)
     pin: str
     host_cookie: str | None
     stored_answers: Callable[[], list[tuple[int, int]]]
     open_actions: tuple[str, ...]  # host events that lead to the next question
+
+    def rss_kb(self) -> int:
+        """Resident memory of all the target's server processes, in kB."""
+        return sum(rss_kb(pid) for pid in self.pids)
 
 
 class Bench:
@@ -418,7 +426,7 @@ class Bench:
         target = self.target
         await self.host_call("ping", {"t": 0})
         await asyncio.sleep(0.5)
-        rss_before = rss_kb(target.pid)
+        rss_before = target.rss_kb()
         log(f"{target.name}: host joined, server RSS {rss_before} kB; joining players")
 
         gate = asyncio.Semaphore(self.concurrency)
@@ -427,10 +435,10 @@ class Bench:
         join_seconds = time.perf_counter() - started
         joined = [p for p in self.players if p.client is not None]
         await asyncio.sleep(2)  # lobby broadcasts settle before memory is read
-        rss_joined = rss_kb(target.pid)
+        rss_joined = target.rss_kb()
         log(f"{target.name}: {len(joined)} joined in {join_seconds:.1f} s, RSS {rss_joined} kB")
 
-        profiler = start_profiler(self.profile, target.pid) if self.profile else None
+        profiler = start_profiler(self.profile, target.pids[0]) if self.profile else None
         for _ in range(self.questions):
             rnd = await self.open_question()
             self.rounds.append(rnd)
@@ -479,7 +487,7 @@ class Bench:
 
         if profiler is not None:
             stop_profiler(profiler)
-        rss_after = rss_kb(target.pid)
+        rss_after = target.rss_kb()
         stored = target.stored_answers()
         figures = self.figures(joined, stored, rss_before, max(rss_joined, rss_after), join_seconds)
         await asyncio.gather(*(p.client.close() for p in joined if p.client is not None))
@@ -564,7 +572,7 @@ def start_profiler(path: Path, pid: int) -> subprocess.Popen[bytes]:
     """Sample the server with py-spy (collapsed stacks, one line per stack) while it works."""
     import shutil
 
-    exe = shutil.which("py-spy")
+    exe = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if exe is None:
         raise SystemExit("--profile needs py-spy on PATH (pip install py-spy)")
     process = subprocess.Popen(
@@ -757,7 +765,7 @@ def measure_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         target = Target(
             name="app",
             url=url,
-            pid=process.pid,
+            pids=[process.pid],
             pin=str(data["pin"]),
             host_cookie=str(data["cookie"]),
             stored_answers=stored_app_answers(db_path, int(data["run_id"])),
@@ -787,7 +795,7 @@ def measure_bare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         target = Target(
             name="bare",
             url=url,
-            pid=process.pid,
+            pids=[process.pid],
             pin="000000",
             host_cookie=None,
             stored_answers=stored_bare_answers(url),
@@ -804,6 +812,112 @@ def measure_bare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
     finally:
         stop(process)
+
+
+# --- several processes behind nginx (issue: large events) -----------------------------------
+
+
+def _libpq_url(url: str) -> str:
+    """SQLAlchemy's ``postgresql+psycopg://`` URL as libpq takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@contextlib.contextmanager
+def fresh_schema(database_url: str) -> Any:
+    """A new, empty PostgreSQL schema for one measurement; yields the app's database URL
+    (search_path set to it) and drops the schema afterwards."""
+    import psycopg
+
+    schema = f"quiz_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(_libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in database_url else "?"
+    try:
+        yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_libpq_url(database_url), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def stored_pg_answers(database_url: str, run_id: int) -> Callable[[], list[tuple[int, int]]]:
+    """Read the persisted answers of ``run_id`` from PostgreSQL."""
+
+    def read() -> list[tuple[int, int]]:
+        import psycopg
+
+        with psycopg.connect(_libpq_url(database_url)) as conn:
+            rows = conn.execute(ANSWERS_SQL.replace("?", "%s"), (run_id,)).fetchall()
+        return [(int(pid), int(qid)) for pid, qid in rows]
+
+    return read
+
+
+def free_ports(count: int) -> int:
+    """A port P such that P, P+1, … P+count-1 are free right now (nginx and the apps)."""
+    import socket
+
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - count)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no run of free ports found")
+
+
+def measure_cluster(
+    args: argparse.Namespace, workdir: Path, processes: int, name: str
+) -> dict[str, Any]:
+    """``processes`` app processes on PostgreSQL + Redis behind nginx (deploy/nginx.conf),
+    measured with the same phones through nginx's one address."""
+    sys.path.insert(0, str(ROOT))
+    from deploy.cluster import Cluster
+
+    rundir = workdir / name
+    rundir.mkdir()
+    with fresh_schema(args.database_url) as database_url:
+        port = free_ports(processes + 1)
+        env = server_env(rundir, port, database_url)
+        env.update(
+            KNOWN_MESSAGE_QUEUE=args.redis_url,
+            KNOWN_QUEUE_CHANNEL=f"quiz-bench-{rundir.name}-{secrets.token_hex(4)}",
+            KNOWN_BASE_URL=f"http://127.0.0.1:{port}",
+        )
+        data = prepare_app_data(env, args.questions)
+        cluster = Cluster(processes=processes, port=port, env=env, run_dir=rundir / "cluster")
+        try:
+            cluster.start()
+            target = Target(
+                name=name,
+                url=cluster.url,
+                pids=[app.pid for app in cluster.apps],
+                pin=str(data["pin"]),
+                host_cookie=str(data["cookie"]),
+                stored_answers=stored_pg_answers(database_url, int(data["run_id"])),
+                open_actions=("next",),
+            )
+            figures = asyncio.run(
+                Bench(
+                    target,
+                    players=args.players,
+                    questions=args.questions,
+                    concurrency=args.concurrency,
+                    settle=args.settle,
+                    profile=args.profile,
+                ).run()
+            )
+        finally:
+            cluster.stop()
+    figures["processes"] = processes
+    return figures
 
 
 def _ratio(app: float | None, bare: float | None) -> float | None:
@@ -829,7 +943,19 @@ def main(argv: list[str] | None = None) -> int:
         "--cluster",
         type=int,
         metavar="N",
-        help="TODO (later issue): N app processes behind Redis; not implemented yet",
+        help="measure 1 and then N app processes on PostgreSQL + Redis behind nginx",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "KNOWN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="PostgreSQL for --cluster (each measurement gets a fresh schema, dropped after)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("KNOWN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis message queue for --cluster",
     )
     parser.add_argument(
         "--settle", type=float, default=1.0, help="seconds the host waits before each command"
@@ -842,14 +968,25 @@ def main(argv: list[str] | None = None) -> int:
         help="sample the app server with py-spy during the questions (collapsed stacks)",
     )
     args = parser.parse_args(argv)
-    if args.cluster:
-        parser.error("--cluster is not implemented yet (a later issue); run without it")
+    if args.cluster is not None and args.cluster < 2:
+        parser.error("--cluster needs at least 2 processes")
     random.seed(args.seed)
     raise_open_files_limit()
 
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="quiz-bench-") as tmp:
         workdir = Path(tmp)
+        if args.cluster:
+            single = measure_cluster(args, workdir, 1, "single")
+            cluster = measure_cluster(args, workdir, args.cluster, "cluster")
+            result = {
+                "single": single,
+                "cluster": cluster,
+                "speedup": _ratio(cluster["answers_per_s"], single["answers_per_s"]),
+                "loadavg": os.getloadavg()[0],
+            }
+            print(json.dumps(result, indent=2))
+            return 0
         if args.only != "bare":
             result = measure_app(args, workdir)
         if args.only != "app":
