@@ -9,6 +9,7 @@ if __name__ == "__main__":
 
 from conference import create_app
 from conference.extensions import socketio
+from conference.runtime import no_delay_handler, tune_gc
 
 app = create_app()
 
@@ -27,22 +28,8 @@ def _drain_on_sigterm() -> None:
     gevent.signal_handler(signal.SIGTERM, drain)
 
 
-def _no_delay_handler() -> type:
-    """gevent's handler with Nagle off: it writes headers and body separately, and on a
-    kept-alive connection Nagle + delayed ACK held every response back by ~40 ms."""
-    import socket
-
-    from gevent.pywsgi import WSGIHandler
-
-    class NoDelayHandler(WSGIHandler):  # type: ignore[misc]
-        def __init__(self, sock: socket.socket, *args: object, **kwargs: object) -> None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().__init__(sock, *args, **kwargs)
-
-    return NoDelayHandler
-
-
 if __name__ == "__main__":
+    tune_gc()
     _drain_on_sigterm()
     host = app.config["KNOWN_HOST"]
     port = app.config["KNOWN_PORT"]
@@ -53,5 +40,5 @@ if __name__ == "__main__":
         port=port,
         use_reloader=False,
         log_output=False,
-        handler_class=_no_delay_handler(),
+        handler_class=no_delay_handler(),
     )
