@@ -209,3 +209,32 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@sa_event.listens_for(sa.engine.Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn: sa.Connection, name: str | None) -> None:
+    """On SQLite, a savepoint opens the transaction if nothing did yet.
+
+    The sqlite3 driver (legacy transaction control, the default before Python 3.16) sends
+    BEGIN only before an INSERT, UPDATE or DELETE. A SAVEPOINT sent first would itself be the
+    transaction, and its RELEASE would commit, out of reach of the request's rollback. So a
+    BEGIN goes first.
+
+    Why not SQLAlchemy's recipe for this driver (BEGIN at the start of *every* transaction)?
+    Reads would then share one WAL snapshot until the commit, and a transaction that read a
+    row before another connection committed a change to it could no longer write at all:
+    SQLite answers its UPDATE with SQLITE_BUSY_SNAPSHOT ("database is locked") at once, and
+    no busy timeout helps. Known's guards are conditional updates that expect, as on
+    PostgreSQL, to see the latest committed row and match nothing ("the timer closed it
+    already"); here they do, because the transaction starts at the first write or savepoint.
+    """
+    if conn.dialect.name != "sqlite" or conn.dialect.driver != "pysqlite":
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is None:
+        return
+    # isolation_level None: SQLAlchemy's AUTOCOMMIT, where a savepoint is its own transaction.
+    # in_transaction: a write came first, or another session in this thread shares the
+    # connection (in-memory databases in tests) and began it.
+    if dbapi_connection.isolation_level is not None and not dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
