@@ -11,6 +11,11 @@ Each row is imported whole or rejected with its reason. A row whose e-mail match
 of the event updates that attendee: filled cells overwrite, empty cells keep what is there (so a
 re-import never erases what attendees added themselves); consents, avatar and badge are never
 touched. New rows create attendees with ``source="import"`` and every consent off.
+
+The bytes are kept only while the import can still go on (a chunk that failed is tried again
+from them): the transaction that marks the job done empties them, so a finished job holds its
+report (counts, and the rejected rows with their reasons and cells, for the download) but no
+longer the attendee list.
 """
 
 from __future__ import annotations
@@ -317,7 +322,15 @@ def _rejection(
     result: RowResult, reasons: Sequence[str], columns: dict[str, str]
 ) -> dict[str, Any]:
     name, email = _who(result, columns)
-    return {"line": result.line, "reason": "; ".join(reasons), "name": name, "email": email}
+    return {
+        "line": result.line,
+        "reason": "; ".join(reasons),
+        "name": name,
+        "email": email,
+        # The row as in the file, for the rejected-rows download: the file itself is emptied
+        # when the import finishes.
+        "cells": list(result.raw.values()),
+    }
 
 
 def _profile(row: AttendeeRow) -> service.Profile:
@@ -516,9 +529,19 @@ def _headers_by_field(table: Table, mapping: dict[int, str]) -> dict[str, str]:
 
 
 def _finish_chunk(
-    session: Session, *, job: ImportJob, outcome: _Outcome, end: int, now: datetime
+    session: Session,
+    *,
+    job: ImportJob,
+    table: Table,
+    outcome: _Outcome,
+    end: int,
+    now: datetime,
 ) -> DomainEvent:
-    """Add the chunk's outcome to the job; the progress event to announce it."""
+    """Add the chunk's outcome to the job; the progress event to announce it.
+
+    The last chunk marks the job done and, in the same flush, empties the uploaded file: the
+    report keeps the counts and the rejected rows, and nothing needs the rest of the file after.
+    """
     job.created += outcome.created
     job.updated += outcome.updated
     # A new list, so the JSON column is seen as changed.
@@ -526,6 +549,10 @@ def _finish_chunk(
     if end >= job.total_rows:
         job.status = DONE
         job.finished_at = now
+        # The download's header row (a new dict, so the JSON column is seen as changed).
+        job.mapping = {**(job.mapping or {}), "headers": list(table.headers)}
+        # Empty rather than NULL: the column is NOT NULL, and emptying it needs no migration.
+        job.data = b""
     session.flush()
     return DomainEvent(
         name="import_progress",
@@ -561,7 +588,10 @@ def run_chunk(
     outcome = _import_rows(
         session, job=job, results=results, headers=_headers_by_field(table, mapping), now=now
     )
-    record(session, _finish_chunk(session, job=job, outcome=outcome, end=end, now=now))
+    record(
+        session,
+        _finish_chunk(session, job=job, table=table, outcome=outcome, end=end, now=now),
+    )
     return progress_of(job)
 
 
@@ -570,6 +600,8 @@ def run_all(
 ) -> Progress:
     """Import every remaining row, chunk by chunk, in the caller's transaction (no-JS path)."""
     _require_mapping(job)
+    if job.status == DONE:
+        return progress_of(job)  # its file is emptied: there is nothing left to read
     table = table_of(job)
     mapping = mapping_of(job, table)
     headers = _headers_by_field(table, mapping)
@@ -584,7 +616,9 @@ def run_all(
         outcome = _import_rows(
             session, job=job, results=results[start:end], headers=headers, now=now
         )
-        announcements.append(_finish_chunk(session, job=job, outcome=outcome, end=end, now=now))
+        announcements.append(
+            _finish_chunk(session, job=job, table=table, outcome=outcome, end=end, now=now)
+        )
     # Recorded after the last chunk: SQLAlchemy fires after_commit for a savepoint's release
     # too, so events recorded before a later chunk's savepoint would go out before the commit.
     for announcement in announcements:
@@ -596,12 +630,26 @@ def run_all(
 
 
 def rejected_rows(job: ImportJob) -> tuple[list[str], list[list[str]]]:
-    """The rejected rows as in the file, each with its line and reason (for a CSV download)."""
-    table = table_of(job)
-    by_line = {table.line_of(i): row for i, row in enumerate(table.rows)}
-    header = ["Line", "Problem", *table.headers]
+    """The rejected rows as in the file, each with its line and reason (for a CSV download).
+
+    Read from the report, since a finished job's file is emptied; a job that finished before
+    rejections kept their cells still has its file, and its rows come from there.
+    """
+    entries = job.rejected or []
+    headers = (job.mapping or {}).get("headers")
+    by_line: dict[int, list[str]] = {}
+    legacy = headers is None or any("cells" not in entry for entry in entries)
+    if legacy and job.data:
+        table = table_of(job)
+        headers = headers or table.headers
+        by_line = {table.line_of(i): row for i, row in enumerate(table.rows)}
+    header = ["Line", "Problem", *(headers or [])]
     rows = [
-        [str(entry["line"]), str(entry["reason"]), *by_line.get(int(entry["line"]), [])]
-        for entry in job.rejected or []
+        [
+            str(entry["line"]),
+            str(entry["reason"]),
+            *entry.get("cells", by_line.get(int(entry["line"]), [])),
+        ]
+        for entry in entries
     ]
     return header, rows

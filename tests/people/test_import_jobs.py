@@ -33,6 +33,10 @@ PROBLEM_REASONS = {
     8: "X / Twitter: That is not an X / Twitter handle. Use @name, name or https://x.com/name.",
 }
 
+# attendees_problems.csv's rejected-rows download: its header and first row
+PROBLEMS_HEADER = ["Line", "Problem", "Name", "E-mail", "Company", "Twitter", "Mastodon"]
+PROBLEMS_FIRST_REJECTED = ["4", "Name is missing", "", "nobody@example.com", "No Name Inc", "", ""]
+
 
 def sample(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
@@ -217,6 +221,7 @@ def test_chunks_find_duplicates_across_chunk_boundaries(session: Any, make: Any)
         "reason": "E-mail also on line 4",
         "name": "Person 29",
         "email": "p2@example.com",
+        "cells": ["Person 29", "p2@example.com"],
     }
 
 
@@ -443,6 +448,90 @@ def test_rejected_rows_come_back_as_in_the_file(session: Any, make: Any) -> None
     job = new_job(session, event, sample("attendees_problems.csv"))
     run_to_end(session, job)
     header, rows = import_jobs.rejected_rows(job)
-    assert header == ["Line", "Problem", "Name", "E-mail", "Company", "Twitter", "Mastodon"]
-    assert rows[0] == ["4", "Name is missing", "", "nobody@example.com", "No Name Inc", "", ""]
+    assert (header, rows[0]) == (PROBLEMS_HEADER, PROBLEMS_FIRST_REJECTED)
+    assert [r[0] for r in rows] == ["4", "5", "6", "7", "8"]
+
+
+def stored_upload(session: Any, job_id: int) -> int:
+    """How many bytes of the uploaded file the database holds for a job (read from the table)."""
+    return int(
+        session.scalar(sa.select(sa.func.length(ImportJob.data)).where(ImportJob.id == job_id))
+    )
+
+
+def test_finishing_empties_the_upload_and_keeps_the_report(session: Any, make: Any) -> None:
+    event = make.event()
+    job = new_job(session, event, sample("attendees_problems.csv"))
+    import_jobs.run_chunk(session, job=job, now=NOW, chunk_size=4)
+    session.commit()
+    assert stored_upload(session, job.id) > 0  # still needed for the rows left
+
+    run_to_end(session, job, chunk_size=4)
+
+    session.expire_all()
+    assert stored_upload(session, job.id) == 0
+    job = session.get(ImportJob, job.id)
+    assert (job.status, job.created, job.updated) == ("done", 3, 0)
+    assert {r["line"]: r["reason"] for r in job.rejected} == PROBLEM_REASONS
+    # The download still has the rejected rows as in the file, from the report alone.
+    header, rows = import_jobs.rejected_rows(job)
+    assert (header, rows[0]) == (PROBLEMS_HEADER, PROBLEMS_FIRST_REJECTED)
+    # A finished job is read no further: running it again answers from the report.
+    assert import_jobs.run_all(session, job=job, now=NOW).finished
+    assert import_jobs.run_chunk(session, job=job, now=NOW).finished
+
+
+def test_run_all_empties_the_upload_in_its_transaction(session: Any, make: Any) -> None:
+    event = make.event()
+    job = new_job(session, event, sample("attendees_simple.csv"))
+    import_jobs.run_all(session, job=job, now=NOW, chunk_size=7)
+    session.rollback()
+    assert stored_upload(session, job.id) > 0  # rolled back with the import itself
+
+    import_jobs.run_all(session, job=job, now=NOW, chunk_size=7)
+    session.commit()
+    assert stored_upload(session, job.id) == 0
+    assert len(attendees_of(session, event)) == 30
+
+
+def test_an_import_that_fails_midway_keeps_its_file_to_continue(
+    session: Any, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = make.event()
+    job = new_job(session, event, sample("attendees_simple.csv"))
+    import_jobs.run_chunk(session, job=job, now=NOW, chunk_size=10)
+    session.commit()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(import_jobs, "_import_rows", broken)
+        with pytest.raises(RuntimeError):
+            import_jobs.run_chunk(session, job=job, now=NOW, chunk_size=30)
+        session.rollback()
+
+    assert stored_upload(session, job.id) > 0
+    assert job.status == "importing"
+    progress, _ = run_to_end(session, job, chunk_size=30)
+    assert (progress.created, progress.finished) == (30, True)
+    assert stored_upload(session, job.id) == 0
+
+
+def test_jobs_finished_before_rejections_kept_their_cells_download_from_the_file(
+    session: Any, make: Any
+) -> None:
+    event = make.event()
+    data = sample("attendees_problems.csv")
+    job = new_job(session, event, data)
+    run_to_end(session, job)
+    # As such a job was stored: rejections without cells, mapping without headers, file kept.
+    job.rejected = [{k: v for k, v in r.items() if k != "cells"} for r in job.rejected]
+    job.mapping = {"columns": job.mapping["columns"]}
+    job.data = data
+    session.commit()
+
+    header, rows = import_jobs.rejected_rows(job)
+
+    assert (header, rows[0]) == (PROBLEMS_HEADER, PROBLEMS_FIRST_REJECTED)
     assert [r[0] for r in rows] == ["4", "5", "6", "7", "8"]

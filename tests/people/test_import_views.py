@@ -350,6 +350,69 @@ def test_rejected_rows_download_as_safe_csv(client: Any, make: Any, organiser: A
     assert len(lines) == 2
 
 
+def stored_upload(session: Any, job_id: int) -> int:
+    """How many bytes of the uploaded file the database holds for a job (read from the table)."""
+    return int(
+        session.scalar(sa.select(sa.func.length(ImportJob.data)).where(ImportJob.id == job_id))
+    )
+
+
+def test_successful_import_keeps_the_report_but_not_the_file(
+    client: Any, session: Any, make: Any, organiser: Any
+) -> None:
+    event = make.event(organiser=organiser)
+    data = sample("attendees_problems.csv")
+
+    job_id, body = import_over_http(client, event.slug, data, "problems.csv")
+
+    assert (body["created"], body["rejected_count"], body["finished"]) == (3, 5, True)
+    assert stored_upload(session, job_id) == 0
+    html = client.get(f"{BASE.format(slug=event.slug)}/{job_id}").get_data(as_text=True)
+    assert "Import finished" in html and "problems.csv" in html
+    assert "Line 7" in html and "E-mail also on line 2" in html
+    csv = client.get(f"{BASE.format(slug=event.slug)}/{job_id}/rejected.csv")
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Line,Problem,Name,E-mail,Company,Twitter,Mastodon"
+    assert lines[1] == "4,Name is missing,,nobody@example.com,No Name Inc,,"
+    assert len(lines) == 6
+    listed = client.get(BASE.format(slug=event.slug)).get_data(as_text=True)
+    assert "3 added, 0 updated, 5 skipped" in listed
+    # Asking to run it again changes nothing and needs no file.
+    again = client.post(f"{BASE.format(slug=event.slug)}/{job_id}/run", json={}, headers=JSON)
+    assert again.get_json() == body
+    assert client.post(f"{BASE.format(slug=event.slug)}/{job_id}/run", data={}).status_code == 302
+    # The steps before the result send a finished job to its result, without reading a file.
+    for suffix in ("/mapping", "/preview"):
+        response = client.get(
+            f"{BASE.format(slug=event.slug)}/{job_id}{suffix}", follow_redirects=True
+        )
+        assert response.status_code == 200
+        assert response.request.path == f"{BASE.format(slug=event.slug)}/{job_id}"
+
+
+def test_failed_import_keeps_the_report_but_not_the_file(
+    client: Any, session: Any, make: Any, organiser: Any
+) -> None:
+    event = make.event(organiser=organiser)
+    data = b"name,email,company\nAna,ana(at)example.com,Acme\n,bo@example.com,Beta\n"
+
+    job_id, body = import_over_http(client, event.slug, data, "broken.csv")
+
+    assert (body["created"], body["updated"], body["rejected_count"]) == (0, 0, 2)
+    assert stored_upload(session, job_id) == 0
+    html = client.get(f"{BASE.format(slug=event.slug)}/{job_id}").get_data(as_text=True)
+    assert "Import finished" in html
+    assert "Line 2" in html and "E-mail &#34;ana(at)example.com&#34; is not valid" in html
+    assert "Line 3" in html and "Name is missing" in html
+    csv = client.get(f"{BASE.format(slug=event.slug)}/{job_id}/rejected.csv")
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines == [
+        "Line,Problem,name,email,company",
+        '2,"E-mail ""ana(at)example.com"" is not valid",Ana,ana(at)example.com,Acme',
+        "3,Name is missing,,bo@example.com,Beta",
+    ]
+
+
 def test_unfinished_import_result_goes_to_the_preview(
     client: Any, make: Any, organiser: Any
 ) -> None:
