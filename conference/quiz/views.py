@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
 from conference.csv_export import csv_response
@@ -44,6 +45,8 @@ bp = Blueprint("quiz", __name__)
 
 PICTURE_CACHE = "private, max-age=300"
 
+T = TypeVar("T")
+
 
 def init_app(app: Flask) -> None:
     """Answer for quiz data in "download my data" and "delete my profile"."""
@@ -61,25 +64,87 @@ def host_url(slug: str, run_id: int) -> str:
         return f"/organiser/events/{slug}/quiz-runs/{run_id}/host"
 
 
-def _quiz(event: Event, quiz_id: int) -> Quiz:
+# --- the steps every organiser handler shares ------------------------------------------------
+
+
+def _or_404(find: Callable[[], T]) -> T:
     try:
-        return service.get_quiz(db.session(), event_id=event.id, quiz_id=quiz_id)
+        return find()
     except service.QuizError:
         abort(404)
 
 
-def _question(quiz: Quiz, question_id: int) -> Question:
-    try:
-        return service.get_question(db.session(), quiz=quiz, question_id=question_id)
-    except service.QuizError:
-        abort(404)
+def _organiser_quiz(slug: str, quiz_id: int) -> tuple[Event, Quiz]:
+    """The event the caller organises (403 otherwise) and its quiz (404 if not its own)."""
+    event = require_organiser(slug)
+    quiz = _or_404(lambda: service.get_quiz(db.session(), event_id=event.id, quiz_id=quiz_id))
+    return event, quiz
 
 
-def _run(event: Event, run_id: int) -> QuizRun:
+def _organiser_question(slug: str, quiz_id: int, question_id: int) -> tuple[Event, Quiz, Question]:
+    """``_organiser_quiz`` and a question of that quiz (404 if not one of its questions)."""
+    event, quiz = _organiser_quiz(slug, quiz_id)
+    question = _or_404(
+        lambda: service.get_question(db.session(), quiz=quiz, question_id=question_id)
+    )
+    return event, quiz, question
+
+
+def _organiser_run(slug: str, run_id: int) -> tuple[Event, QuizRun]:
+    """The event the caller organises (403 otherwise) and one of its runs (404 otherwise)."""
+    event = require_organiser(slug)
+    run = _or_404(lambda: service.get_run(db.session(), event_id=event.id, run_id=run_id))
+    return event, run
+
+
+def _back(url: str, message: str, category: str = "success") -> Any:
+    """Say how it went on the next page, and go there."""
+    flash(message, category)
+    return redirect(url)
+
+
+def _commit(
+    change: Callable[[], T],
+    done: Callable[[T], Any],
+    refused: Callable[[DomainError], Any],
+    catch: type[DomainError] = DomainError,
+) -> Any:
+    """Make ``change`` and commit, answering ``done(result)``; on ``catch``, roll back instead."""
     try:
-        return service.get_run(db.session(), event_id=event.id, run_id=run_id)
-    except service.QuizError:
+        result = change()
+    except catch as err:
+        db.session.rollback()
+        return refused(err)
+    db.session.commit()
+    return done(result)
+
+
+def _submit(
+    form: FlaskForm, change: Callable[[], T], done: Callable[[T], Any], page: Callable[[], Any]
+) -> Any:
+    """A form's change: made when the form is valid; else, or when refused, the form's ``page``."""
+    if not form.validate_on_submit():
+        return page()
+
+    def refused(err: DomainError) -> Any:
+        form.form_errors.append(err.message)
+        return page()
+
+    return _commit(change, done, refused)
+
+
+def _act(change: Callable[[], T], done: Callable[[T], Any], refused_url: str) -> Any:
+    """A button's change; a refusal is flashed as an error on ``refused_url``."""
+    return _commit(change, done, lambda err: _back(refused_url, err.message, "error"))
+
+
+def _picture(picture: tuple[bytes, str] | None, cache: str) -> Response:
+    """An image response (404 when there is none)."""
+    if picture is None:
         abort(404)
+    response = Response(picture[0], mimetype=picture[1])
+    response.headers["Cache-Control"] = cache
+    return response
 
 
 def _local(event: Event) -> Callable[[datetime], str]:
@@ -126,17 +191,14 @@ def create(slug: str) -> Any:
     """Create an empty quiz and open it in the editor."""
     event = require_organiser(slug)
     form = NewQuizForm()
-    if form.validate_on_submit():
-        try:
-            quiz = service.create_quiz(db.session(), event=event, title=form.title.data or "")
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-        else:
-            db.session.commit()
-            flash(f"“{quiz.title}” is created. Add its first question.", "success")
-            return redirect(_editor_url(event, quiz))
-    return _render_index(event, form, ImportForm()), 422
+    return _submit(
+        form,
+        lambda: service.create_quiz(db.session(), event=event, title=form.title.data or ""),
+        lambda quiz: _back(
+            _editor_url(event, quiz), f"“{quiz.title}” is created. Add its first question."
+        ),
+        lambda: (_render_index(event, form, ImportForm()), 422),
+    )
 
 
 @bp.post("/organiser/events/<slug>/quizzes/import")
@@ -144,18 +206,27 @@ def import_quiz(slug: str) -> Any:
     """Create a quiz from a JSON file exported by Known."""
     event = require_organiser(slug)
     form = ImportForm()
-    if form.validate_on_submit():
-        try:
-            quiz = service.import_quiz(
-                db.session(), event=event, raw=form.file.data.read(), process_image=process_image
-            )
-        except service.QuizImportError as err:
-            db.session.rollback()
-            return _render_index(event, NewQuizForm(formdata=None), form, err.problems), 422
-        db.session.commit()
-        flash(f"Imported “{quiz.title}” with {len(quiz.questions)} questions.", "success")
-        return redirect(_editor_url(event, quiz))
-    return _render_index(event, NewQuizForm(formdata=None), form), 422
+
+    def page(problems: list[str] | None = None) -> Any:
+        return _render_index(event, NewQuizForm(formdata=None), form, problems), 422
+
+    def refused(err: DomainError) -> Any:
+        assert isinstance(err, service.QuizImportError)
+        return page(err.problems)
+
+    if not form.validate_on_submit():
+        return page()
+    return _commit(
+        lambda: service.import_quiz(
+            db.session(), event=event, raw=form.file.data.read(), process_image=process_image
+        ),
+        lambda quiz: _back(
+            _editor_url(event, quiz),
+            f"Imported “{quiz.title}” with {len(quiz.questions)} questions.",
+        ),
+        refused,
+        catch=service.QuizImportError,
+    )
 
 
 # --- the editor -----------------------------------------------------------------------------
@@ -193,46 +264,46 @@ def _render_editor(
 @bp.get("/organiser/events/<slug>/quizzes/<int:quiz_id>")
 def editor(slug: str, quiz_id: int) -> str:
     """Edit a quiz: its questions, a people round, its settings; start a run; past runs."""
-    event = require_organiser(slug)
-    return _render_editor(event, _quiz(event, quiz_id))
+    event, quiz = _organiser_quiz(slug, quiz_id)
+    return _render_editor(event, quiz)
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/settings")
 def settings(slug: str, quiz_id: int) -> Any:
     """Save the quiz's title and settings."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
+    event, quiz = _organiser_quiz(slug, quiz_id)
     form = SettingsForm()
-    if form.validate_on_submit():
-        try:
-            service.update_settings(
-                db.session(),
-                quiz=quiz,
-                title=form.title.data or "",
-                allow_guests=bool(form.allow_guests.data),
-                fair_mode=bool(form.fair_mode.data),
-                streaks_enabled=bool(form.streaks_enabled.data),
-            )
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-        else:
-            db.session.commit()
-            flash("Settings saved. Runs already started keep the old ones.", "success")
-            return redirect(_editor_url(event, quiz, "settings"))
-    return _render_editor(event, quiz, settings_form=form), 422
+    return _submit(
+        form,
+        lambda: service.update_settings(
+            db.session(),
+            quiz=quiz,
+            title=form.title.data or "",
+            allow_guests=bool(form.allow_guests.data),
+            fair_mode=bool(form.fair_mode.data),
+            streaks_enabled=bool(form.streaks_enabled.data),
+        ),
+        lambda _: _back(
+            _editor_url(event, quiz, "settings"),
+            "Settings saved. Runs already started keep the old ones.",
+        ),
+        lambda: (_render_editor(event, quiz, settings_form=form), 422),
+    )
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/delete")
 def delete(slug: str, quiz_id: int) -> Any:
     """Delete a quiz (results of past runs stay)."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
+    event, quiz = _organiser_quiz(slug, quiz_id)
     title = quiz.title
-    service.delete_quiz(db.session(), quiz=quiz)
-    db.session.commit()
-    flash(f"“{title}” is deleted. Results of its past runs are still below.", "success")
-    return redirect(url_for("quiz.index", slug=event.slug))
+    return _act(
+        lambda: service.delete_quiz(db.session(), quiz=quiz),
+        lambda _: _back(
+            url_for("quiz.index", slug=event.slug),
+            f"“{title}” is deleted. Results of its past runs are still below.",
+        ),
+        _editor_url(event, quiz),
+    )
 
 
 def _fields(form: QuestionForm, question: Question | None) -> service.QuestionFields:
@@ -267,9 +338,9 @@ def _fill(form: QuestionForm, question: Question) -> None:
     form.points.data = str(question.points)
 
 
-def _question_page(
-    event: Event, quiz: Quiz, form: QuestionForm, question: Question | None, status: int = 200
-) -> Any:
+def _question_page(event: Event, quiz: Quiz, form: QuestionForm, question: Question | None) -> Any:
+    """The question form: 200 to start with, 422 when a POST comes back to it."""
+    status = 422 if request.method == "POST" else 200
     return render_template(
         "quiz/authoring/question.html",
         event=event,
@@ -284,25 +355,21 @@ def _question_page(
 @bp.route("/organiser/events/<slug>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
 def new_question(slug: str, quiz_id: int) -> Any:
     """Write a new question (``?type=`` preselects its type)."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
+    event, quiz = _organiser_quiz(slug, quiz_id)
     form = QuestionForm()
     if request.method == "GET" and request.args.get("type") in service.AUTHORED_TYPES:
         form.type.data = request.args["type"]
-    if form.validate_on_submit():
-        try:
-            question = service.add_question(
-                db.session(), quiz=quiz, fields=_fields(form, None), image=_upload(form)
-            )
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-        else:
-            db.session.commit()
-            flash(f"Question {question.position + 1} is added.", "success")
-            return redirect(_editor_url(event, quiz, f"q-{question.id}"))
-    status = 422 if request.method == "POST" else 200
-    return _question_page(event, quiz, form, None, status)
+    return _submit(
+        form,
+        lambda: service.add_question(
+            db.session(), quiz=quiz, fields=_fields(form, None), image=_upload(form)
+        ),
+        lambda question: _back(
+            _editor_url(event, quiz, f"q-{question.id}"),
+            f"Question {question.position + 1} is added.",
+        ),
+        lambda: _question_page(event, quiz, form, None),
+    )
 
 
 @bp.route(
@@ -311,123 +378,105 @@ def new_question(slug: str, quiz_id: int) -> Any:
 )
 def edit_question(slug: str, quiz_id: int, question_id: int) -> Any:
     """Change a question (people questions: time limit and points only)."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    question = _question(quiz, question_id)
+    event, quiz, question = _organiser_question(slug, quiz_id, question_id)
     form = QuestionForm()
     if request.method == "GET":
-        _fill(form, question)
-    elif form.validate_on_submit():
-        try:
-            service.update_question(
-                db.session(),
-                question=question,
-                fields=_fields(form, question),
-                image=_upload(form),
-                remove_image=bool(form.remove_image.data),
-            )
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-        else:
-            db.session.commit()
-            flash(f"Question {question.position + 1} is saved.", "success")
-            return redirect(_editor_url(event, quiz, f"q-{question.id}"))
-    status = 422 if request.method == "POST" else 200
-    return _question_page(event, quiz, form, question, status)
+        _fill(form, question)  # and no validation: a GET is never a submission
+    return _submit(
+        form,
+        lambda: service.update_question(
+            db.session(),
+            question=question,
+            fields=_fields(form, question),
+            image=_upload(form),
+            remove_image=bool(form.remove_image.data),
+        ),
+        lambda _: _back(
+            _editor_url(event, quiz, f"q-{question.id}"),
+            f"Question {question.position + 1} is saved.",
+        ),
+        lambda: _question_page(event, quiz, form, question),
+    )
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/questions/<int:question_id>/move")
 def move_question(slug: str, quiz_id: int, question_id: int) -> Any:
     """Move a question one place up or down."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    question = _question(quiz, question_id)
+    event, quiz, question = _organiser_question(slug, quiz_id, question_id)
     offset = -1 if request.form.get("direction") == "up" else 1
-    service.move_question(db.session(), question=question, offset=offset)
-    db.session.commit()
-    flash(f"Moved to position {question.position + 1}.", "success")
-    return redirect(_editor_url(event, quiz, f"q-{question.id}"))
+    return _act(
+        lambda: service.move_question(db.session(), question=question, offset=offset),
+        lambda _: _back(
+            _editor_url(event, quiz, f"q-{question.id}"),
+            f"Moved to position {question.position + 1}.",
+        ),
+        _editor_url(event, quiz),
+    )
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/questions/<int:question_id>/duplicate")
 def duplicate_question(slug: str, quiz_id: int, question_id: int) -> Any:
     """Insert a copy of a question right after it."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    try:
-        copy = service.duplicate_question(db.session(), question=_question(quiz, question_id))
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(_editor_url(event, quiz))
-    db.session.commit()
-    flash(f"Copied as question {copy.position + 1}.", "success")
-    return redirect(_editor_url(event, quiz, f"q-{copy.id}"))
+    event, quiz, question = _organiser_question(slug, quiz_id, question_id)
+    return _act(
+        lambda: service.duplicate_question(db.session(), question=question),
+        lambda copy: _back(
+            _editor_url(event, quiz, f"q-{copy.id}"), f"Copied as question {copy.position + 1}."
+        ),
+        _editor_url(event, quiz),
+    )
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/questions/<int:question_id>/delete")
 def delete_question(slug: str, quiz_id: int, question_id: int) -> Any:
     """Delete a question."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    question = _question(quiz, question_id)
+    event, quiz, question = _organiser_question(slug, quiz_id, question_id)
     number = question.position + 1
-    service.delete_question(db.session(), question=question)
-    db.session.commit()
-    flash(f"Question {number} is deleted.", "success")
-    return redirect(_editor_url(event, quiz, "questions"))
+    return _act(
+        lambda: service.delete_question(db.session(), question=question),
+        lambda _: _back(_editor_url(event, quiz, "questions"), f"Question {number} is deleted."),
+        _editor_url(event, quiz),
+    )
 
 
 @bp.get("/organiser/events/<slug>/quizzes/<int:quiz_id>/questions/<int:question_id>/image")
 def question_image(slug: str, quiz_id: int, question_id: int) -> Response:
     """A question's picture, for the editor."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    picture = service.question_image(
-        db.session(), question_id=_question(quiz, question_id).id, run=False
-    )
-    if picture is None:
-        abort(404)
-    response = Response(picture[0], mimetype=picture[1])
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    _, _, question = _organiser_question(slug, quiz_id, question_id)
+    picture = service.question_image(db.session(), question_id=question.id, run=False)
+    return _picture(picture, "private, no-cache")
 
 
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/people-round")
 def people_round_add(slug: str, quiz_id: int) -> Any:
     """Add questions about the attendees who agreed to be an answer."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
+    event, quiz = _organiser_quiz(slug, quiz_id)
     form = PeopleRoundForm()
-    if form.validate_on_submit():
-        wanted = form.count.data or 0
-        try:
-            made = people_round.add_people_round(
-                db.session(), quiz=quiz, count=wanted, now=utcnow()
+    wanted = form.count.data or 0
+
+    def done(made: list[Question]) -> Any:
+        url = _editor_url(event, quiz, "questions")
+        if len(made) < wanted:
+            return _back(
+                url,
+                f"Added {len(made)} of {wanted} people questions: there are not enough "
+                "attendees who agreed to be an answer (with handles or a bio) for more.",
+                "warning",
             )
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-        else:
-            db.session.commit()
-            if len(made) < wanted:
-                flash(
-                    f"Added {len(made)} of {wanted} people questions: there are not enough "
-                    "attendees who agreed to be an answer (with handles or a bio) for more.",
-                    "warning",
-                )
-            else:
-                flash(f"Added {len(made)} people questions.", "success")
-            return redirect(_editor_url(event, quiz, "questions"))
-    return _render_editor(event, quiz, people_form=form), 422
+        return _back(url, f"Added {len(made)} people questions.")
+
+    return _submit(
+        form,
+        lambda: people_round.add_people_round(db.session(), quiz=quiz, count=wanted, now=utcnow()),
+        done,
+        lambda: (_render_editor(event, quiz, people_form=form), 422),
+    )
 
 
 @bp.get("/organiser/events/<slug>/quizzes/<int:quiz_id>/export.json")
 def export(slug: str, quiz_id: int) -> Response:
     """Download the quiz as JSON (people questions are left out)."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
+    _, quiz = _organiser_quiz(slug, quiz_id)
     body = json.dumps(service.export_quiz(db.session(), quiz=quiz), ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     filename = f"quiz-{quiz.id}.json"
@@ -439,26 +488,25 @@ def export(slug: str, quiz_id: int) -> Response:
 @bp.post("/organiser/events/<slug>/quizzes/<int:quiz_id>/runs")
 def start_run(slug: str, quiz_id: int) -> Any:
     """Open a lobby with a PIN and go to the host console."""
-    event = require_organiser(slug)
-    quiz = _quiz(event, quiz_id)
-    try:
-        run = service.create_run(
+    event, quiz = _organiser_quiz(slug, quiz_id)
+
+    def done(run: QuizRun) -> Any:
+        skipped = quiz.questions and len(quiz.questions) - run.total
+        if skipped:
+            flash(
+                f"{skipped} people question(s) left out: someone in them no longer agrees to be "
+                "an answer.",
+                "warning",
+            )
+        return _back(host_url(event.slug, run.id), f"The lobby is open. PIN {run.pin}.")
+
+    return _act(
+        lambda: service.create_run(
             db.session(), quiz=quiz, now=utcnow(), created_by_id=current_account_id()
-        )
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(_editor_url(event, quiz))
-    db.session.commit()
-    skipped = quiz.questions and len(quiz.questions) - run.total
-    if skipped:
-        flash(
-            f"{skipped} people question(s) left out: someone in them no longer agrees to be an "
-            "answer.",
-            "warning",
-        )
-    flash(f"The lobby is open. PIN {run.pin}.", "success")
-    return redirect(host_url(event.slug, run.id))
+        ),
+        done,
+        _editor_url(event, quiz),
+    )
 
 
 # --- results --------------------------------------------------------------------------------
@@ -467,8 +515,7 @@ def start_run(slug: str, quiz_id: int) -> Any:
 @bp.get("/organiser/events/<slug>/quiz-runs/<int:run_id>/results")
 def results(slug: str, run_id: int) -> str:
     """A run's results, best first."""
-    event = require_organiser(slug)
-    run = _run(event, run_id)
+    event, run = _organiser_run(slug, run_id)
     header, rows = service.results(db.session(), run=run)
     return render_template(
         "quiz/authoring/results.html",
@@ -484,8 +531,7 @@ def results(slug: str, run_id: int) -> str:
 @bp.get("/organiser/events/<slug>/quiz-runs/<int:run_id>/results.csv")
 def results_csv(slug: str, run_id: int) -> Response:
     """A run's results as CSV: one row per player, each question's answer and time."""
-    event = require_organiser(slug)
-    run = _run(event, run_id)
+    event, run = _organiser_run(slug, run_id)
     header, rows = service.results(db.session(), run=run)
     return csv_response(f"quiz-{event.slug}-run-{run.id}-results.csv", header, rows)
 
@@ -500,35 +546,37 @@ def _organises(event_id: int) -> bool:
     )
 
 
+def _require_shown(run_id: int, shown: Callable[[QuizRun, bool], bool]) -> None:
+    """404 unless the run exists and ``shown(run, caller_organises_it)`` lets the caller see."""
+    run = db.session.get(QuizRun, run_id)
+    if run is None or not shown(run, _organises(run.event_id)):
+        abort(404)
+
+
 @bp.get("/quiz-avatar/<int:run_id>/<int:attendee_id>")
 def avatar(run_id: int, attendee_id: int) -> Response:
     """The avatar of a person a run shows (an option or a revealed answer), if they agreed."""
     session = db.session()
-    run = session.get(QuizRun, run_id)
-    if run is None or not service.avatar_allowed(
-        session, run=run, attendee_id=attendee_id, organiser=_organises(run.event_id)
-    ):
-        abort(404)
-    picture = people.avatar_of(session, attendee_id)
-    if picture is None:
-        abort(404)
-    response = Response(picture.image, mimetype=picture.content_type)
-    response.headers["Cache-Control"] = PICTURE_CACHE
-    return response
+    _require_shown(
+        run_id,
+        lambda run, organiser: service.avatar_allowed(
+            session, run=run, attendee_id=attendee_id, organiser=organiser
+        ),
+    )
+    avatar = people.avatar_of(session, attendee_id)
+    picture = None if avatar is None else (avatar.image, avatar.content_type)
+    return _picture(picture, PICTURE_CACHE)
 
 
 @bp.get("/quiz-image/<int:run_id>/<int:question_id>")
 def run_image(run_id: int, question_id: int) -> Response:
     """A run question's picture, once that question has opened."""
     session = db.session()
-    run = session.get(QuizRun, run_id)
-    if run is None or not service.run_image_allowed(
-        session, run=run, question_id=question_id, organiser=_organises(run.event_id)
-    ):
-        abort(404)
+    _require_shown(
+        run_id,
+        lambda run, organiser: service.run_image_allowed(
+            session, run=run, question_id=question_id, organiser=organiser
+        ),
+    )
     picture = service.question_image(session, question_id=question_id, run=True)
-    if picture is None:
-        abort(404)
-    response = Response(picture[0], mimetype=picture[1])
-    response.headers["Cache-Control"] = PICTURE_CACHE
-    return response
+    return _picture(picture, PICTURE_CACHE)
