@@ -26,8 +26,14 @@ growth ÷ players), ``bare`` (the same keys against the bare server) and ``ratio
 Targets on one process: 5,000 players, 0 dropped, push_last_ms ≤ 500, answers_per_s ≥ 1,500,
 0 lost, 0 double, ratio answers_per_s ≥ 0.5 and push_p99_ms ≤ 1.5, kb_per_player ≤ 120.
 
-``--cluster N`` (several app processes behind the Redis message queue) is a TODO for a later
-issue; the flag is reserved and refuses to run.
+``--cluster N`` measures a large-event setup instead: first one app process, then N, each on a
+fresh PostgreSQL schema (``--database-url``) with Redis as the message queue (``--redis-url``)
+behind nginx configured from ``deploy/nginx.conf`` (``deploy/cluster.py``), the phones connecting
+through nginx's one address with a sticky key each. It prints ``single`` and ``cluster`` (each
+with the keys above) and ``speedup`` (cluster ``answers_per_s`` ÷ single). Target: with 2
+processes and 5,000 players, speedup ≥ 1.3, last phone ≤ 500 ms, 0 lost, 0 double.
+
+    .venv/bin/python bench/quiz_load.py --players 5000 --cluster 2
 """
 
 from __future__ import annotations
