@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     DeclarativeBase,
     Session,
@@ -238,3 +239,21 @@ def _sqlite_begin_before_savepoint(conn: sa.Connection, name: str | None) -> Non
     # connection (in-memory databases in tests) and began it.
     if dbapi_connection.isolation_level is not None and not dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN")
+
+
+_DIALECT_INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+def insert_unless_taken(
+    session: Session, table: sa.Table, *, unique: list[str], where: str | None = None
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` on PostgreSQL and SQLite alike: a row the
+    unique index (partial, with ``where``) refuses is simply not inserted (``RETURNING`` gives
+    nothing for it) and the transaction goes on. The database, not a look-up first, decides."""
+    insert = _DIALECT_INSERTS[session.get_bind().dialect.name](table)
+    return insert.on_conflict_do_nothing(
+        index_elements=unique, index_where=sa.text(where) if where else None
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from conference.badges.models import Badge
 from conference.errors import DomainError
@@ -116,10 +116,17 @@ def resolve(session: Session, token: str) -> BadgeLookup:
     """What a scanned badge token stands for."""
     if not token or len(token) > 64:
         return BadgeLookup(UNKNOWN)
-    badge = session.scalar(sa.select(Badge).where(Badge.token == token))
-    if badge is None:
+    # One query for the badge and its holder; the holder's handles load only if asked for
+    # (the check-in desk never does, the badge page does).
+    row = session.execute(
+        sa.select(Badge, Attendee)
+        .outerjoin(Attendee, Attendee.id == Badge.attendee_id)
+        .where(Badge.token == token)
+        .options(lazyload(Attendee.handles))
+    ).first()
+    if row is None:
         return BadgeLookup(UNKNOWN)
-    attendee = session.get(Attendee, badge.attendee_id)
+    badge, attendee = row
     if badge.revoked_at is not None or attendee is None or attendee.deleted_at is not None:
         return BadgeLookup(REVOKED, badge, attendee)
     return BadgeLookup(OK, badge, attendee)

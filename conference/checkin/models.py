@@ -14,6 +14,8 @@ from conference.people.models import Attendee
 
 NONCE_MAX = 64
 RAW_MAX = 300
+# The rows ``uq_check_in_once`` covers: live check-ins through lists that admit once.
+ADMIT_ONCE_LIVE = "undone_at IS NULL AND admit_once"
 
 
 class CheckInList(Base):
@@ -73,8 +75,8 @@ class CheckIn(Base):
             "list_id",
             "attendee_id",
             unique=True,
-            sqlite_where=sa.text("undone_at IS NULL AND admit_once"),
-            postgresql_where=sa.text("undone_at IS NULL AND admit_once"),
+            sqlite_where=sa.text(ADMIT_ONCE_LIVE),
+            postgresql_where=sa.text(ADMIT_ONCE_LIVE),
         ),
         # Live counts ("142 of 300 checked in") after every scan: an index-only count.
         sa.Index(

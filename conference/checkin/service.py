@@ -7,14 +7,19 @@ in the order they are applied:
 2. The list must belong to the event and the caller must be on its team (``not_allowed``).
 3. The token is read from a badge URL of any base URL, or taken bare, and resolved:
    ``unknown_badge``, ``wrong_event`` (a live badge of another event), ``revoked_badge``.
-4. The check-in row is inserted inside a savepoint. On a list that admits once, the partial
-   unique index ``uq_check_in_once`` lets exactly one live check-in per attendee through;
-   the loser of a race gets the index's refusal and answers ``already_checked_in`` with the
-   winner's time, staff and list. Nothing is checked first and inserted later.
-5. The scan row is inserted with the answer, in the same outer savepoint as the check-in.
-   Its unique ``(event_id, nonce)`` catches two copies of one request in flight: the second
-   waits for the first to commit, loses its savepoint (and any check-in made in it) and
-   replays the first answer.
+4. The check-in row is inserted with ``ON CONFLICT DO NOTHING`` on the partial unique index
+   ``uq_check_in_once``: on a list that admits once, exactly one live check-in per attendee
+   gets through; the loser of a race (on PostgreSQL its insert waits for the winner to
+   commit) inserts nothing and answers ``already_checked_in`` with the winner's time, staff
+   and list. Nothing is checked first and inserted later.
+5. The scan row is inserted with the answer, the same way, on its unique
+   ``(event_id, nonce)``: of two copies of one request in flight, the second waits for the
+   first to commit, inserts nothing, takes back the check-in it made, and replays the first
+   answer.
+
+Conflicts are answered by the inserts themselves rather than by savepoints: a savepoint costs
+two more round trips, and on PostgreSQL under gevent every round trip is a moment another
+request's work can slip in ahead of this one.
 
 Every scan, failed ones too, stays in ``scan`` with its code and the answer given.
 """
@@ -28,20 +33,27 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from conference.accounts.models import Account
 from conference.badges import service as badges
 from conference.badges.models import Badge
-from conference.checkin.models import NONCE_MAX, RAW_MAX, CheckIn, CheckInList, Scan
-from conference.db import DomainEvent, record
+from conference.checkin.models import (
+    ADMIT_ONCE_LIVE,
+    NONCE_MAX,
+    RAW_MAX,
+    CheckIn,
+    CheckInList,
+    Scan,
+)
+from conference.db import DomainEvent, insert_unless_taken, record
 from conference.errors import DomainError
 from conference.events.models import ORGANISER, STAFF, Event
-from conference.events.service import event_room, has_role
+from conference.events.service import event_room, has_role, role_query
 from conference.people import service as people
 from conference.people.models import Attendee
 
@@ -62,7 +74,9 @@ BUCKET = timedelta(minutes=5)
 MAX_BUCKETS = 288  # one day of five-minute buckets
 RECENT = 10
 SEARCH_LIMIT = 20
-_SAVEPOINT_RETRIES = 3
+_INSERT_RETRIES = 3
+_CHECK_IN = cast(sa.Table, CheckIn.__table__)
+_SCAN = cast(sa.Table, Scan.__table__)
 _TOKEN_END = re.compile(r"[/?#\s]")
 
 
@@ -260,8 +274,31 @@ def _live_check_in(session: Session, *, list_id: int, attendee_id: int) -> Check
     )
 
 
-def _replay(scan: Scan) -> CheckInResult:
-    return CheckInResult.from_dict(scan.response, replayed=True)
+def _replay(first_answer: dict[str, Any]) -> CheckInResult:
+    return CheckInResult.from_dict(first_answer, replayed=True)
+
+
+def _first_lookup(
+    session: Session, *, event: Event, list_id: int, staff: Account, nonce: str
+) -> tuple[CheckInList | None, str | None, dict[str, Any] | None]:
+    """The list, the staff member's role in the event and the answer already given to this
+    nonce, if any: what every scan needs first, in one query.
+
+    Without such a list there is no row, so no first answer either: a repeated nonce is then
+    caught by the scan insert (see :func:`check_in`).
+    """
+    role = role_query(account_id=staff.id, event_id=event.id).scalar_subquery()
+    first = (
+        sa.select(Scan.response)
+        .where(Scan.event_id == event.id, Scan.nonce == nonce)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(CheckInList, role, first).where(CheckInList.id == list_id)
+    ).first()
+    if row is None:
+        return None, None, None
+    return row[0], row[1], row[2]
 
 
 @dataclass(frozen=True)
@@ -278,16 +315,15 @@ def _judge(
     session: Session,
     *,
     event: Event,
-    list_id: int,
-    staff: Account,
+    lst: CheckInList | None,
+    staff_role: str | None,
     token: str | None,
     attendee_id: int | None,
 ) -> _Verdict:
     """Everything that can refuse a scan before anything is written."""
-    lst = session.get(CheckInList, list_id)
     if lst is None or lst.event_id != event.id:
         return _Verdict(CheckInResult(NOT_ALLOWED, "This check-in list is not part of this event."))
-    if not has_role(session, account_id=staff.id, event_id=event.id, roles=(ORGANISER, STAFF)):
+    if staff_role not in (ORGANISER, STAFF):
         return _Verdict(CheckInResult(NOT_ALLOWED, "You are not on this event's team."))
 
     if token is not None:
@@ -307,7 +343,11 @@ def _judge(
             return _Verdict(CheckInResult(REVOKED_BADGE, message, attendee=ref), lst, about=about)
         return _Verdict(None, lst, attendee, attendee.id)
 
-    found = session.get(Attendee, attendee_id) if attendee_id is not None else None
+    found = (
+        session.get(Attendee, attendee_id, options=[lazyload(Attendee.handles)])
+        if attendee_id is not None
+        else None
+    )
     if found is None or found.event_id != event.id:
         return _Verdict(CheckInResult(UNKNOWN_BADGE, "No such attendee at this event."), lst)
     if found.deleted_at is not None:
@@ -326,16 +366,23 @@ def _admit(
     nonce: str,
     scanned_at: datetime,
     now: datetime,
-) -> tuple[CheckInResult, CheckIn | None]:
-    """Insert the check-in; the unique index, not a prior read, says whether it is the first."""
+) -> tuple[CheckInResult, int | None]:
+    """Insert the check-in; the unique index, not a prior read, says whether it is the first.
+
+    Returns the answer and the new check-in's id (None when the person was already in).
+    """
     # On a re-entry list every entry is a new row; an earlier one only changes the greeting.
     earlier = (
         _live_check_in(session, list_id=lst.id, attendee_id=attendee.id)
         if lst.allow_reentry
         else None
     )
-    for _ in range(_SAVEPOINT_RETRIES):
-        row = CheckIn(
+    who = AttendeeRef(attendee.id, attendee.name, attendee.company)
+    insert = (
+        insert_unless_taken(
+            session, _CHECK_IN, unique=["list_id", "attendee_id"], where=ADMIT_ONCE_LIVE
+        )
+        .values(
             event_id=event.id,
             list_id=lst.id,
             attendee_id=attendee.id,
@@ -345,12 +392,13 @@ def _admit(
             created_at=now,
             scanned_at=scanned_at,
         )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except sa.exc.IntegrityError:
-            # On PostgreSQL the insert waited for the other transaction: its row is visible.
+        .returning(_CHECK_IN.c.id)
+    )
+    for _ in range(_INSERT_RETRIES):
+        check_in_id = session.scalar(insert)
+        if check_in_id is None:
+            # The index refused it. On PostgreSQL the insert waited for the other transaction:
+            # its row is visible now.
             previous = _live_check_in(session, list_id=lst.id, attendee_id=attendee.id)
             if previous is None:
                 # The winner was undone or rolled back meanwhile: try again.
@@ -360,18 +408,17 @@ def _admit(
             return CheckInResult(
                 ALREADY_CHECKED_IN,
                 f"Already checked in at {when} by {by} ({lst.name}).",
-                attendee=AttendeeRef(attendee.id, attendee.name, attendee.company),
+                attendee=who,
                 previous=_ref(previous, lst),
             ), None
-        row.staff = staff
         welcome = "Welcome back" if earlier is not None else "Welcome"
         return CheckInResult(
             OK,
             f"{welcome}, {_greeting(attendee)}",
-            attendee=AttendeeRef(attendee.id, attendee.name, attendee.company),
-            check_in=_ref(row, lst),
+            attendee=who,
+            check_in=CheckInRef(check_in_id, scanned_at, ListRef(lst.id, lst.name), staff.name),
             undo_until=now + UNDO_WINDOW,
-        ), row
+        ), check_in_id
     raise CheckInError("busy", "The check-in could not be recorded; scan again.")
 
 
@@ -396,56 +443,71 @@ def check_in(
     if (token is None) == (attendee_id is None):
         raise CheckInError("invalid_request", "Send either a badge token or an attendee id.")
 
-    seen = _scan_by_nonce(session, event_id=event.id, nonce=nonce)
-    if seen is not None:
-        return _replay(seen)
+    lst, staff_role, first_answer = _first_lookup(
+        session, event=event, list_id=list_id, staff=staff, nonce=nonce
+    )
+    if first_answer is not None:
+        return _replay(first_answer)
     verdict = _judge(
-        session, event=event, list_id=list_id, staff=staff, token=token, attendee_id=attendee_id
+        session,
+        event=event,
+        lst=lst,
+        staff_role=staff_role,
+        token=token,
+        attendee_id=attendee_id,
     )
     when = _trusted_scan_time(scanned_at, now)
     raw = token if token is not None else f"attendee:{attendee_id}"
-    try:
-        # The check-in and its scan row stand or fall together: if the nonce turns out to be
-        # taken, the savepoint takes back the check-in made for this copy of the request.
-        with session.begin_nested():
-            result, row = verdict.refusal, None
-            if result is None:
-                assert verdict.lst is not None and verdict.attendee is not None
-                result, row = _admit(
-                    session,
-                    event=event,
-                    lst=verdict.lst,
-                    attendee=verdict.attendee,
-                    staff=staff,
-                    nonce=nonce,
-                    scanned_at=when,
-                    now=now,
-                )
-            session.add(
-                Scan(
-                    event_id=event.id,
-                    list_id=verdict.lst.id if verdict.lst is not None else None,
-                    staff_id=staff.id,
-                    nonce=nonce,
-                    raw=raw[:RAW_MAX],
-                    code=result.code,
-                    attendee_id=verdict.about,
-                    check_in_id=row.id if row is not None else None,
-                    scanned_at=when,
-                    received_at=now,
-                    response=result.as_dict(),
-                )
-            )
-            session.flush()
-    except sa.exc.IntegrityError:
+    result, check_in_id = verdict.refusal, None
+    if result is None:
+        assert verdict.lst is not None and verdict.attendee is not None
+        result, check_in_id = _admit(
+            session,
+            event=event,
+            lst=verdict.lst,
+            attendee=verdict.attendee,
+            staff=staff,
+            nonce=nonce,
+            scanned_at=when,
+            now=now,
+        )
+    logged = session.scalar(
+        insert_unless_taken(session, _SCAN, unique=["event_id", "nonce"])
+        .values(
+            event_id=event.id,
+            list_id=verdict.lst.id if verdict.lst is not None else None,
+            staff_id=staff.id,
+            nonce=nonce,
+            raw=raw[:RAW_MAX],
+            code=result.code,
+            attendee_id=verdict.about,
+            check_in_id=check_in_id,
+            scanned_at=when,
+            received_at=now,
+            response=result.as_dict(),
+        )
+        .returning(_SCAN.c.id)
+    )
+    if logged is None:
         # The same nonce was decided meanwhile (on PostgreSQL this insert waited for that
-        # request to commit): the first answer stands.
+        # request to commit): the first answer stands, and the check-in made for this copy
+        # of the request is taken back (it was never committed, nobody saw it).
+        if check_in_id is not None:
+            session.execute(sa.delete(_CHECK_IN).where(_CHECK_IN.c.id == check_in_id))
         first = _scan_by_nonce(session, event_id=event.id, nonce=nonce)
         if first is None:
-            raise
-        return _replay(first)
-    if row is not None:
-        _announce(session, event=event, list_id=row.list_id, last=row)
+            raise CheckInError("busy", "The scan could not be recorded; scan again.")
+        return _replay(first.response)
+    if check_in_id is not None:
+        assert verdict.lst is not None and verdict.attendee is not None
+        last = RecentCheckIn(
+            name=verdict.attendee.name,
+            company=verdict.attendee.company,
+            at=when,
+            by=staff.name,
+            list=ListRef(verdict.lst.id, verdict.lst.name),
+        )
+        _announce(session, event=event, list_id=verdict.lst.id, last=last)
     return result
 
 
@@ -479,15 +541,14 @@ def undo(
 # --- live counts --------------------------------------------------------------------------
 
 
-def _checked_in_count(session: Session, list_id: int) -> int:
-    return int(
-        session.scalar(
-            sa.select(sa.func.count(sa.distinct(CheckIn.attendee_id))).where(
-                CheckIn.list_id == list_id, CheckIn.undone_at.is_(None)
-            )
-        )
-        or 0
+def _checked_in_count_query(list_id: int) -> sa.Select[int]:
+    return sa.select(sa.func.count(sa.distinct(CheckIn.attendee_id))).where(
+        CheckIn.list_id == list_id, CheckIn.undone_at.is_(None)
     )
+
+
+def _checked_in_count(session: Session, list_id: int) -> int:
+    return int(session.scalar(_checked_in_count_query(list_id)) or 0)
 
 
 def expected_count(session: Session, *, event_id: int) -> int:
@@ -540,25 +601,23 @@ def _recent(session: Session, *, list_ids: list[int], limit: int) -> list[Recent
     ]
 
 
-def _announce(session: Session, *, event: Event, list_id: int, last: CheckIn | None) -> None:
+def _announce(session: Session, *, event: Event, list_id: int, last: RecentCheckIn | None) -> None:
     """Tell the event's staff and organiser screens, after the commit, what changed."""
-    session.flush()
-    last_line = None
-    if last is not None:
-        lst = session.get(CheckInList, list_id)
-        assert lst is not None
-        last_line = RecentCheckIn(
-            name=last.attendee.name,
-            company=last.attendee.company,
-            at=last.scanned_at,
-            by=_staff_name(last.staff),
-            list=ListRef(lst.id, lst.name),
-        ).as_dict()
+    # Both counts in one query (the same figures as ``_checked_in_count`` and
+    # ``expected_count``): this runs after every scan that lets someone in.
+    checked_in, expected = session.execute(
+        sa.select(
+            _checked_in_count_query(list_id).scalar_subquery(),
+            sa.select(sa.func.count(Attendee.id))
+            .where(Attendee.event_id == event.id, Attendee.deleted_at.is_(None))
+            .scalar_subquery(),
+        )
+    ).one()
     payload = {
         "list_id": list_id,
-        "checked_in": _checked_in_count(session, list_id),
-        "expected": expected_count(session, event_id=event.id),
-        "last": last_line,
+        "checked_in": int(checked_in or 0),
+        "expected": int(expected or 0),
+        "last": last.as_dict() if last is not None else None,
     }
     for audience in (STAFF, ORGANISER):
         record(

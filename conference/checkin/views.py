@@ -91,14 +91,14 @@ def _reply(model: type[M], data: dict[str, Any]) -> Response:
 
 def _team(slug: str) -> tuple[Event, Account]:
     """The event and the logged-in account on its team; 401/403 JSON for anyone else."""
-    event = event_or_404(slug)
+    # The event and the caller's role in one query: every scan asks for both.
+    event, role = events.event_with_role(db.session(), slug, account_id=current_account_id())
+    if event is None:
+        abort(404)
     if not current_user.is_authenticated:
         # The unauthorized handler answers /api/ paths with a (JSON, 401) tuple.
         abort(make_response(login_manager.unauthorized()))
-    account_id = current_account_id()
-    if account_id is None or not events.has_role(
-        db.session(), account_id=account_id, event_id=event.id, roles=(ORGANISER, STAFF)
-    ):
+    if role not in (ORGANISER, STAFF):
         _refuse(403, "not_allowed", "Only this event's organisers and staff can check people in.")
     account: Account = current_user._get_current_object()
     return event, account

@@ -27,13 +27,16 @@ def event_or_404(slug: str) -> Event:
 
 def require_role(slug: str, *roles: str) -> Event:
     """The event, if the logged-in account holds one of ``roles`` in it; 401/403/404 otherwise."""
-    event = event_or_404(slug)
     account_id = current_account_id()
+    # The event and the caller's role come in one query: every team page asks for both.
+    event, role = service.event_with_role(db.session(), slug, account_id=account_id)
+    if event is None:
+        abort(404)
     if account_id is None:
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(403)
-    if not service.has_role(db.session(), account_id=account_id, event_id=event.id, roles=roles):
+    if role not in roles:
         abort(403)
     return event
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from conference.accounts import service as accounts
 from conference.accounts.models import Account
@@ -122,13 +122,28 @@ def get_event(session: Session, slug: str) -> Event | None:
     return session.scalar(sa.select(Event).where(Event.slug == slug))
 
 
+def role_query(*, account_id: int, event_id: int | InstrumentedAttribute[int]) -> sa.Select[str]:
+    """The account's role in an event as a query, to ride along with another lookup (one
+    round trip instead of two); ``event_id`` may be a column of the outer query."""
+    return sa.select(Membership.role).where(
+        Membership.account_id == account_id, Membership.event_id == event_id
+    )
+
+
 def role_in(session: Session, *, account_id: int, event_id: int) -> str | None:
     """The account's role in the event (``organiser``, ``staff``) or None."""
-    return session.scalar(
-        sa.select(Membership.role).where(
-            Membership.account_id == account_id, Membership.event_id == event_id
-        )
-    )
+    return session.scalar(role_query(account_id=account_id, event_id=event_id))
+
+
+def event_with_role(
+    session: Session, slug: str, *, account_id: int | None
+) -> tuple[Event | None, str | None]:
+    """The event with this slug and the account's role in it, in one query."""
+    if account_id is None:
+        return get_event(session, slug), None
+    role = role_query(account_id=account_id, event_id=Event.id).scalar_subquery()
+    row = session.execute(sa.select(Event, role).where(Event.slug == slug)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def has_role(session: Session, *, account_id: int, event_id: int, roles: tuple[str, ...]) -> bool:

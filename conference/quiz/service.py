@@ -39,19 +39,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, undefer
 
-from conference.db import DomainEvent, record
+from conference.db import DomainEvent, insert_unless_taken, record
 from conference.errors import DomainError
 from conference.events.models import Event
 from conference.people.models import Attendee
@@ -1675,27 +1674,14 @@ def _insert_answers(session: Session, rows: list[dict[str, Any]]) -> dict[int, i
     executed for many rows: SQLAlchemy sends it as multi-row INSERTs (``insertmanyvalues``)."""
     if not rows:
         return {}
+    table = cast(sa.Table, Answer.__table__)
+    insert = insert_unless_taken(session, table, unique=["player_id", "question_id"])
     return {
         int(player_id): int(answer_id)
         for player_id, answer_id in session.execute(
-            _answer_insert(session.get_bind().dialect.name), rows
+            insert.returning(table.c.player_id, table.c.id), rows
         )
     }
-
-
-@functools.cache
-def _answer_insert(dialect: str) -> Any:
-    insert: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = Answer.__table__
-    return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["player_id", "question_id"])
-        .returning(table.c.player_id, table.c.id)
-    )
 
 
 def _stored_answers(

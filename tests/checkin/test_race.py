@@ -3,9 +3,9 @@
 Two kinds of race:
 
 * in process: two threads, each with its own test client, session and connection, are held
-  at a barrier right after building their check-in row and released together, so both
-  inserts reach PostgreSQL at the same moment (the hook is SQLAlchemy's ``init`` event on
-  ``CheckIn``, not the database);
+  at a barrier right before sending their check-in INSERT and released together, so both
+  inserts reach PostgreSQL at the same moment (the hook is SQLAlchemy's
+  ``before_cursor_execute`` event, not the database);
 * over the network: a real ``python app.py`` (gevent, psycopg yielding to other requests)
   gets 20 simultaneous requests for the same badge from 20 keep-alive connections, for
   several badges in a row; and 10 copies of one request with the same nonce.
@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from conference.badges import service as badges
+from conference.checkin import service
 from conference.checkin.models import CheckIn, Scan
 from conference.db import utcnow
 from conference.extensions import db
@@ -97,8 +98,10 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
     barrier = threading.Barrier(2, timeout=20)
     built = Counter[int]()
 
-    def hold(target: CheckIn, args: Any, kwargs: Any) -> None:
-        # Each thread waits once, right after building its row: both flushes then race.
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # Each thread waits once, right before its check-in INSERT: both inserts then race.
+        if not statement.startswith("INSERT INTO check_in"):
+            return
         me = threading.get_ident()
         built[me] += 1
         if built[me] == 1:
@@ -125,7 +128,7 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
             errors.append(err)
             barrier.abort()
 
-    sa_event.listen(CheckIn, "init", hold)
+    sa_event.listen(sa.engine.Engine, "before_cursor_execute", hold)
     try:
         threads = [threading.Thread(target=device, args=(account,)) for account in staff]
         for thread in threads:
@@ -133,7 +136,7 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        sa_event.remove(CheckIn, "init", hold)
+        sa_event.remove(sa.engine.Engine, "before_cursor_execute", hold)
     assert not errors, errors
     assert sorted(a["code"] for a in answers.values()) == ["already_checked_in", "ok"]
     loser = next(a for a in answers.values() if a["code"] == "already_checked_in")
@@ -265,20 +268,43 @@ def test_twenty_simultaneous_requests_for_one_badge_make_one_check_in(
     assert scans == 20 * len(tokens)
 
 
+def _send_ten_copies_at_once(connect: Any, email: str, slug: str, token: str, list_id: int) -> None:
+    """One request (same nonce) from ten connections at the same moment: one answer, nine
+    replays of it."""
+    devices = connect([email] * 10)
+    body = {
+        "token": token,
+        "list_id": list_id,
+        "nonce": str(uuid.uuid4()),
+        "scanned_at": utcnow().isoformat(),
+    }
+    answers = _together(devices, lambda i, device: device.check_in(slug, body))
+    assert {a["code"] for a in answers} == {"ok"}
+    assert sorted(a["replayed"] for a in answers) == [False] + [True] * 9
+    assert len({a["check_in"]["id"] for a in answers}) == 1
+
+
 def test_one_request_sent_ten_times_at_once_is_decided_once(
     pg_app: Any, postgres_url: str, connect: Any
 ) -> None:
     desk, [token], staff = _setup(pg_app, 1)
-    devices = connect([staff[0].email] * 10)
-    body = {
-        "token": token,
-        "list_id": desk.lst.id,
-        "nonce": str(uuid.uuid4()),
-        "scanned_at": utcnow().isoformat(),
-    }
-    answers = _together(devices, lambda i, device: device.check_in(desk.event.slug, body))
-    assert {a["code"] for a in answers} == {"ok"}
-    assert sorted(a["replayed"] for a in answers) == [False] + [True] * 9
-    assert len({a["check_in"]["id"] for a in answers}) == 1
+    _send_ten_copies_at_once(connect, staff[0].email, desk.event.slug, token, desk.lst.id)
+    per_attendee, scans = _counts(postgres_url)
+    assert list(per_attendee.values()) == [1] and scans == 1
+
+
+def test_one_request_sent_ten_times_at_once_on_a_reentry_list_is_one_entry(
+    pg_app: Any, postgres_url: str, connect: Any
+) -> None:
+    # A re-entry list has no unique index to stop the copies: each inserts its check-in, and
+    # all but the first take theirs back when the scan's nonce turns out to be taken.
+    desk, [token], staff = _setup(pg_app, 1)
+    with pg_app.app_context():
+        lounge = service.create_list(
+            db.session, event=desk.event, name="Lounge", allow_reentry=True, now=utcnow()
+        )
+        db.session.commit()
+        lounge_id = lounge.id
+    _send_ten_copies_at_once(connect, staff[0].email, desk.event.slug, token, lounge_id)
     per_attendee, scans = _counts(postgres_url)
     assert list(per_attendee.values()) == [1] and scans == 1

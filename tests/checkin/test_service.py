@@ -221,6 +221,59 @@ def test_same_nonce_at_another_event_is_another_scan(desk: Desk, session: Any, m
     assert (replay.code, replay.replayed) == ("ok", False)
 
 
+def test_repeated_nonce_with_a_list_that_does_not_exist_replays(desk: Desk, session: Any) -> None:
+    first = desk.scan("unknown-token", list_id=999_999, nonce="device-1-scan-0003")
+    again = desk.scan("unknown-token", list_id=999_999, nonce="device-1-scan-0003")
+    assert (first.code, again.code, again.replayed) == ("not_allowed", "not_allowed", True)
+    assert len(rows(session, Scan)) == 1
+
+
+def test_a_copy_logged_meanwhile_wins_and_this_check_in_is_taken_back(
+    desk: Desk, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lounge = desk.new_list("Lounge", allow_reentry=True)
+    maria, token = desk.guest("Maria")
+    first_answer = service.CheckInResult("ok", "Welcome, Maria (first copy)").as_dict()
+    admit = service._admit
+
+    def admit_while_a_copy_logs(*args: Any, **kwargs: Any) -> Any:
+        answer = admit(*args, **kwargs)
+        # Another copy of the same request logs its scan right after this check-in's insert.
+        session.add(
+            Scan(
+                event_id=desk.event.id,
+                list_id=lounge.id,
+                staff_id=desk.staff.id,
+                nonce="copy-nonce-0001",
+                raw=token,
+                code="ok",
+                attendee_id=maria.id,
+                scanned_at=NOW,
+                received_at=NOW,
+                response=first_answer,
+            )
+        )
+        session.flush()
+        return answer
+
+    monkeypatch.setattr(service, "_admit", admit_while_a_copy_logs)
+    result = service.check_in(
+        session,
+        event=desk.event,
+        list_id=lounge.id,
+        staff=desk.staff,
+        token=token,
+        nonce="copy-nonce-0001",
+        scanned_at=NOW,
+        now=NOW,
+    )
+    assert (result.message, result.replayed) == ("Welcome, Maria (first copy)", True)
+    assert pending_events(session) == []  # nobody is told about the check-in taken back
+    session.commit()
+    assert rows(session, CheckIn) == []
+    assert len(rows(session, Scan)) == 1
+
+
 def test_the_database_refuses_a_second_live_check_in(desk: Desk, session: Any) -> None:
     maria, token = desk.guest()
     desk.scan(token)
