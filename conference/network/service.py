@@ -1,9 +1,9 @@
 """Who you know online, meetings by badge scan, and the recognition bonus.
 
 Follow lists are kept only as ``FollowHash`` rows: HMAC-SHA256 of a handle's matching key
-(``platform:handle``) under the event's secret. Matching recomputes the same HMAC over the
-handles of the event's attendees at read time, so people who register (or add a handle) after
-the import are found without re-importing.
+(``platform:handle``) under the event's secret. Every attendee handle stores the same HMAC
+(``AttendeeHandle.key_hash``, written with the handle), and matching joins the two at read time,
+so people who register (or add a handle) after the import are found without re-importing.
 
 One consent rule: **an attendee's handles take part in matching only while they show their
 card** (``consent_card``). It decides who is listed as "people you know online", whether a
@@ -20,8 +20,6 @@ at the level the follow lists show when the pair's first rewarded meeting is rec
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +35,11 @@ from conference.errors import DomainError
 from conference.events.models import Event
 from conference.network.follows import MAX_FOLLOWS
 from conference.network.models import ADD_BACK, SCAN, VIA, FollowHash, Meeting
+from conference.people import service as people
 from conference.people.handles import Handle
 from conference.people.models import Attendee, AttendeeHandle
 from conference.scoring import service as scoring
 from conference.scoring.service import SCREEN_NAMESPACE
-from conference.tokens import keyed_hash
 
 MEETING_POINTS = 10
 RECOGNITION_POINTS = 100  # one of you follows the other
@@ -79,20 +77,9 @@ def unregister_meeting_listener(listener: MeetingListener) -> None:
 
 
 def follow_hash(event: Event, key: str) -> str:
-    """The stored form of one followed account: HMAC(event secret, ``platform:handle``)."""
-    return keyed_hash(event.secret, key)
-
-
-class _Hasher:
-    """``follow_hash`` for many keys: the keyed HMAC state is prepared once and copied."""
-
-    def __init__(self, event: Event) -> None:
-        self._base = hmac.new(event.secret.encode(), digestmod=hashlib.sha256)
-
-    def __call__(self, key: str) -> str:
-        mac = self._base.copy()
-        mac.update(key.encode())
-        return mac.hexdigest()
+    """The stored form of one followed account: HMAC(event secret, ``platform:handle``), as
+    attendees' handles store it too (``AttendeeHandle.key_hash``)."""
+    return people.handle_hash(event.secret, key)
 
 
 def matchable(attendee: Attendee) -> bool:
@@ -133,7 +120,7 @@ def import_follows(
 ) -> ImportResult:
     """Add ``handles`` to the attendee's follow list, stored as keyed hashes only."""
     _check_attendee(event, attendee)
-    hasher = _Hasher(event)
+    hasher = people.HandleHasher(event.secret)
     wanted = list(dict.fromkeys(hasher(h.key) for h in handles))
     existing = set(
         session.scalars(sa.select(FollowHash.key_hash).where(FollowHash.attendee_id == attendee.id))
@@ -189,17 +176,18 @@ class KnownPerson:
 def known_here(session: Session, *, event: Event, attendee: Attendee) -> list[KnownPerson]:
     """The attendees of the event whom ``attendee`` follows online (not met first, then by name).
 
-    One pass: the HMAC of every matchable handle of the event, compared with the attendee's list.
+    One indexed join: the attendee's list against the stored keyed hashes of the event's
+    matchable handles.
     """
-    mine = set(
-        session.scalars(sa.select(FollowHash.key_hash).where(FollowHash.attendee_id == attendee.id))
-    )
-    if not mine:
-        return []
-    hasher = _Hasher(event)
     rows = session.execute(
-        sa.select(AttendeeHandle.attendee_id, AttendeeHandle.id, AttendeeHandle.platform)
-        .add_columns(AttendeeHandle.handle)
+        sa.select(AttendeeHandle.attendee_id, AttendeeHandle.id)
+        .join(
+            FollowHash,
+            sa.and_(
+                FollowHash.attendee_id == attendee.id,
+                FollowHash.key_hash == AttendeeHandle.key_hash,
+            ),
+        )
         .join(Attendee, Attendee.id == AttendeeHandle.attendee_id)
         .where(
             AttendeeHandle.event_id == event.id,
@@ -209,12 +197,11 @@ def known_here(session: Session, *, event: Event, attendee: Attendee) -> list[Kn
         )
     )
     matched: dict[int, set[int]] = defaultdict(set)
-    for attendee_id, handle_id, platform, handle in rows:
-        if hasher(f"{platform}:{handle}") in mine:
-            matched[attendee_id].add(handle_id)
+    for attendee_id, handle_id in rows:
+        matched[attendee_id].add(handle_id)
     if not matched:
         return []
-    people = session.scalars(sa.select(Attendee).where(Attendee.id.in_(list(matched))))
+    persons = session.scalars(sa.select(Attendee).where(Attendee.id.in_(list(matched))))
     met = met_ids(session, attendee_id=attendee.id)
     known = [
         KnownPerson(
@@ -222,7 +209,7 @@ def known_here(session: Session, *, event: Event, attendee: Attendee) -> list[Kn
             followed=tuple(h for h in person.handles if h.id in matched[person.id]),
             met=person.id in met,
         )
-        for person in people
+        for person in persons
     ]
     known.sort(key=lambda k: (k.met, k.attendee.name.casefold(), k.attendee.id))
     return known
@@ -232,8 +219,7 @@ def follower_count(session: Session, *, event: Event, attendee: Attendee) -> int
     """How many people here follow the attendee online (0 while their handles are not matched)."""
     if not matchable(attendee) or not attendee.handles:
         return 0
-    hasher = _Hasher(event)
-    hashes = [hasher(h.key) for h in attendee.handles]
+    hashes = [h.key_hash for h in attendee.handles if h.key_hash]
     return int(
         session.scalar(
             sa.select(sa.func.count(sa.distinct(FollowHash.attendee_id)))
@@ -283,12 +269,12 @@ def relations(
 ) -> dict[int, Relation]:
     """The relation of ``viewer`` to each of ``others`` (two queries however many others)."""
     others = [o for o in others if o.id != viewer.id]
-    hasher = _Hasher(event)
     their_hashes: dict[str, list[AttendeeHandle]] = defaultdict(list)
     for other in others:
         if matchable(other):
             for h in other.handles:
-                their_hashes[hasher(h.key)].append(h)
+                if h.key_hash:
+                    their_hashes[h.key_hash].append(h)
     you_follow: dict[int, list[AttendeeHandle]] = defaultdict(list)
     if their_hashes:
         followed = session.scalars(
@@ -301,7 +287,7 @@ def relations(
                 you_follow[h.attendee_id].append(h)
     they_follow: dict[int, list[AttendeeHandle]] = defaultdict(list)
     if matchable(viewer) and viewer.handles and others:
-        mine = {hasher(h.key): h for h in viewer.handles}
+        mine = {h.key_hash: h for h in viewer.handles if h.key_hash}
         rows = session.execute(
             sa.select(FollowHash.attendee_id, FollowHash.key_hash).where(
                 FollowHash.event_id == event.id,

@@ -377,6 +377,7 @@ def _insert_attendees(
     session: Session,
     *,
     event_id: int,
+    secret: str,
     people: Sequence[tuple[service.Profile, list[Handle]]],
     now: datetime,
 ) -> None:
@@ -425,6 +426,7 @@ def _insert_attendees(
                 "handle": handle.handle,
                 "url": handle.url,
                 "position": position,
+                "key_hash": service.handle_hash(secret, handle.key),
             }
             for email, handles in with_handles.items()
             for position, handle in enumerate(handles)
@@ -441,6 +443,9 @@ def _import_rows(
     now: datetime,
 ) -> _Outcome:
     """Create or update one attendee per valid row, in bulk: no lookups per row."""
+    event = session.get(Event, job.event_id)
+    assert event is not None
+    secret = event.secret
     for attempt in (1, 2):
         outcome = _Outcome(rejected=[])
         assert outcome.rejected is not None
@@ -479,7 +484,7 @@ def _import_rows(
                         # Raises before changing anything when two columns give one platform
                         # different handles, so a rejected row leaves the attendee as it was.
                         service.replace_handles(
-                            attendee, _merged_handles(attendee, result.row.handles)
+                            attendee, _merged_handles(attendee, result.row.handles), secret=secret
                         )
                     except service.PeopleError as err:
                         outcome.rejected.append(_rejection(result, [err.message], headers))
@@ -491,7 +496,9 @@ def _import_rows(
                     outcome.updated += 1
                 session.flush()
                 if new:
-                    _insert_attendees(session, event_id=job.event_id, people=new, now=now)
+                    _insert_attendees(
+                        session, event_id=job.event_id, secret=secret, people=new, now=now
+                    )
                     outcome.created = len(new)
         except sa.exc.IntegrityError:
             # Someone registered one of these addresses while the chunk ran: the savepoint is

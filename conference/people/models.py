@@ -84,12 +84,17 @@ class AttendeeHandle(Base):
     handle: Mapped[str] = mapped_column(sa.String(300))
     url: Mapped[str] = mapped_column(sa.String(400))
     position: Mapped[int] = mapped_column(default=0)
+    # HMAC(event secret, ``platform:handle``): the form in which follow lists hold accounts
+    # (``conference.network``), so "who here do I follow" is one indexed join. Kept in step
+    # with the handle by ``people.service.replace_handles`` and the bulk import.
+    key_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     attendee: Mapped[Attendee] = relationship(back_populates="handles")
 
     __table_args__ = (
         sa.UniqueConstraint("attendee_id", "platform"),
         sa.Index("ix_attendee_handle_lookup", "event_id", "platform", "handle"),
+        sa.Index("ix_attendee_handle_key_hash", "event_id", "key_hash"),
     )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from conference.people.models import (
     Avatar,
     LoginLink,
 )
-from conference.tokens import hash_token, new_token
+from conference.tokens import hash_token, keyed_hash, new_token
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": 200, "email": 254, "company": 200, "job_title": 200, "pronouns": 40, "bio": 1000}
@@ -129,8 +131,26 @@ def distinct_handles(handles: Sequence[Handle]) -> list[Handle]:
     return list(seen.values())
 
 
-def replace_handles(attendee: Attendee, handles: Sequence[Handle]) -> None:
-    """Make ``handles`` the attendee's handles, reusing rows of the same platform."""
+def handle_hash(secret: str, key: str) -> str:
+    """HMAC(event secret, ``platform:handle``): a handle as follow lists store it."""
+    return keyed_hash(secret, key)
+
+
+class HandleHasher:
+    """``handle_hash`` for many keys under one secret: the keyed state is prepared once."""
+
+    def __init__(self, secret: str) -> None:
+        self._base = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+    def __call__(self, key: str) -> str:
+        mac = self._base.copy()
+        mac.update(key.encode())
+        return mac.hexdigest()
+
+
+def replace_handles(attendee: Attendee, handles: Sequence[Handle], *, secret: str) -> None:
+    """Make ``handles`` the attendee's handles, reusing rows of the same platform; ``secret``
+    is the event's, for each handle's ``key_hash``."""
     wanted = distinct_handles(handles)
     current = {h.platform: h for h in attendee.handles}
     kept: list[AttendeeHandle] = []
@@ -139,6 +159,7 @@ def replace_handles(attendee: Attendee, handles: Sequence[Handle]) -> None:
             event_id=attendee.event_id, platform=handle.platform
         )
         row.handle, row.url, row.position = handle.handle, handle.url, position
+        row.key_hash = handle_hash(secret, handle.key)
         kept.append(row)
     attendee.handles = kept
 
@@ -172,7 +193,7 @@ def create_attendee(
     attendee = Attendee(event_id=event.id, source=source, handles=[])
     _apply_profile(attendee, cleaned)
     _apply_consents(attendee, consents)
-    replace_handles(attendee, handles)
+    replace_handles(attendee, handles, secret=event.secret)
     session.add(attendee)
     try:
         with session.begin_nested():
@@ -201,7 +222,9 @@ def update_attendee(
         raise PeopleError("email_taken", "Another attendee already uses this e-mail address.")
     _apply_profile(attendee, cleaned)
     if handles is not None:
-        replace_handles(attendee, handles)
+        event = session.get(Event, attendee.event_id)
+        assert event is not None
+        replace_handles(attendee, handles, secret=event.secret)
     if consents is not None:
         _apply_consents(attendee, consents)
     _changed(session, attendee)
