@@ -83,11 +83,7 @@ def rss_kb(pid: int) -> int:
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)
 
 
 def log(message: str) -> None:
@@ -765,6 +761,20 @@ def stored_bare_answers(url: str) -> Callable[[], list[tuple[int, int]]]:
     return read
 
 
+def play(args: argparse.Namespace, target: Target, *, profile: Path | None) -> dict[str, Any]:
+    """Play the quiz against ``target`` with the phones the arguments ask for."""
+    return asyncio.run(
+        Bench(
+            target,
+            players=args.players,
+            questions=args.questions,
+            concurrency=args.concurrency,
+            settle=args.settle,
+            profile=profile,
+        ).run()
+    )
+
+
 def measure_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Start the real app on a fresh SQLite file and measure it."""
     port = free_port()
@@ -783,16 +793,7 @@ def measure_app(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             stored_answers=stored_app_answers(db_path, int(data["run_id"])),
             open_actions=("next",),
         )
-        return asyncio.run(
-            Bench(
-                target,
-                players=args.players,
-                questions=args.questions,
-                concurrency=args.concurrency,
-                settle=args.settle,
-                profile=args.profile,
-            ).run()
-        )
+        return play(args, target, profile=args.profile)
     finally:
         stop(process)
 
@@ -813,15 +814,7 @@ def measure_bare(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             stored_answers=stored_bare_answers(url),
             open_actions=("next",),
         )
-        return asyncio.run(
-            Bench(
-                target,
-                players=args.players,
-                questions=args.questions,
-                concurrency=args.concurrency,
-                settle=args.settle,
-            ).run()
-        )
+        return play(args, target, profile=None)
     finally:
         stop(process)
 
@@ -869,7 +862,7 @@ def free_ports(count: int) -> int:
     import socket
 
     for _ in range(200):
-        base = random.randrange(20000, 60000 - count)
+        base = 20000 + secrets.randbelow(40000 - count)  # not the seeded `random`
         sockets = []
         try:
             for port in range(base, base + count):
@@ -916,16 +909,7 @@ def measure_cluster(
                 stored_answers=stored_pg_answers(database_url, int(data["run_id"])),
                 open_actions=("next",),
             )
-            figures = asyncio.run(
-                Bench(
-                    target,
-                    players=args.players,
-                    questions=args.questions,
-                    concurrency=args.concurrency,
-                    settle=args.settle,
-                    profile=args.profile,
-                ).run()
-            )
+            figures = play(args, target, profile=args.profile)
         finally:
             cluster.stop()
     figures["processes"] = processes

@@ -120,8 +120,7 @@ def import_follows(
 ) -> ImportResult:
     """Add ``handles`` to the attendee's follow list, stored as keyed hashes only."""
     _check_attendee(event, attendee)
-    hasher = people.HandleHasher(event.secret)
-    wanted = list(dict.fromkeys(hasher(h.key) for h in handles))
+    wanted = list(dict.fromkeys(follow_hash(event, h.key) for h in handles))
     existing = set(
         session.scalars(sa.select(FollowHash.key_hash).where(FollowHash.attendee_id == attendee.id))
     )

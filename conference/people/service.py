@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -134,18 +132,6 @@ def distinct_handles(handles: Sequence[Handle]) -> list[Handle]:
 def handle_hash(secret: str, key: str) -> str:
     """HMAC(event secret, ``platform:handle``): a handle as follow lists store it."""
     return keyed_hash(secret, key)
-
-
-class HandleHasher:
-    """``handle_hash`` for many keys under one secret: the keyed state is prepared once."""
-
-    def __init__(self, secret: str) -> None:
-        self._base = hmac.new(secret.encode(), digestmod=hashlib.sha256)
-
-    def __call__(self, key: str) -> str:
-        mac = self._base.copy()
-        mac.update(key.encode())
-        return mac.hexdigest()
 
 
 def replace_handles(attendee: Attendee, handles: Sequence[Handle], *, secret: str) -> None:

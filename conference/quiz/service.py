@@ -1634,13 +1634,16 @@ def _validate_choice(
     return picked, None
 
 
-def _replay(existing: StoredAnswer | None, nonce: str, otherwise: QuizError) -> Submitted:
-    """A resend (same nonce) gets the first answer's result; a different answer is refused."""
+def _replay(
+    existing: StoredAnswer | None, nonce: str, otherwise: QuizError
+) -> Submitted | QuizError:
+    """A resend (same nonce) gets the first answer's result; a different answer is refused;
+    with no answer stored, ``otherwise``."""
     if existing is None:
-        raise otherwise
+        return otherwise
     if existing.nonce == nonce:
         return Submitted(existing, replayed=True, closed=False)
-    raise QuizError("already_answered", "You have already answered this question.")
+    return QuizError("already_answered", "You have already answered this question.")
 
 
 def submit_answer(
@@ -1808,8 +1811,9 @@ def submit_answers(
                 .execution_options(synchronize_session=False)
             )
             session.refresh(run)
-            for pid in late:
-                results[pending[pid][0]] = _refusal(run, question, by_player[pid]["answered_at"])
+            for pid in late:  # refused, with any resend of theirs in this group
+                refusal = _refusal(run, question, by_player[pid]["answered_at"])
+                refused.update(dict.fromkeys(pending[pid], refusal))
     for pid, answer_id in inserted.items():
         row = by_player[pid]
         first = pending[pid][0]
@@ -1827,10 +1831,7 @@ def submit_answers(
         )
         nonce = submissions[i].nonce
         assert isinstance(nonce, str)
-        try:
-            results[i] = _replay(stored.get(pid), nonce, otherwise)
-        except QuizError as err:
-            results[i] = err
+        results[i] = _replay(stored.get(pid), nonce, otherwise)
     batch = Batch([r for r in results if r is not None], stored=len(inserted))
     assert len(batch.results) == len(submissions)
     if inserted:
