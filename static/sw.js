@@ -10,7 +10,7 @@
 // few seconds) and fall back to the copy kept here, so a deploy never leaves a phone running
 // yesterday's script against today's page.
 
-const VERSION = "1";
+const VERSION = "2";
 const ASSETS = [
   "/static/css/known.css",
   "/static/css/scanner.css",
@@ -20,6 +20,7 @@ const ASSETS = [
   "/static/js/scanner-store.js",
   "/static/js/scanner-camera.js",
   "/static/js/scanner-feedback.js",
+  "/static/js/realtime.js",
   "/static/vendor/jsQR.js",
   "/static/vendor/socket.io.esm.min.js",
   "/static/img/icon.svg",

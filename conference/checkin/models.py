@@ -28,6 +28,10 @@ class CheckInList(Base):
     name: Mapped[str] = mapped_column(sa.String(100))
     allow_reentry: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by every check-in and undo on the list, under the list row's lock, just before
+    # the counts are read (checkin.service._announce): a screen keeps the counts of the highest
+    # version it has seen, so a slow answer never overwrites a newer push.
+    counts_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (sa.UniqueConstraint("event_id", "name"),)
 

@@ -115,6 +115,10 @@ class CheckInList(_Model):
     allow_reentry: bool
     expected: int
     checked_in: int
+    version: int = Field(
+        description="Raised by every check-in and undo on the list: of two answers about the "
+        "same list, the one with the higher version is the newer."
+    )
 
 
 class ListsResponse(_Model):

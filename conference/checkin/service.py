@@ -547,8 +547,12 @@ def _checked_in_count_query(list_id: int) -> sa.Select[int]:
     )
 
 
-def _checked_in_count(session: Session, list_id: int) -> int:
-    return int(session.scalar(_checked_in_count_query(list_id)) or 0)
+def _version_query(list_id: int) -> sa.Select[int]:
+    return sa.select(CheckInList.counts_version).where(CheckInList.id == list_id)
+
+
+def _list_version(session: Session, list_id: int) -> int:
+    return int(session.scalar(_version_query(list_id)) or 0)
 
 
 def expected_count(session: Session, *, event_id: int) -> int:
@@ -602,9 +606,23 @@ def _recent(session: Session, *, list_ids: list[int], limit: int) -> list[Recent
 
 
 def _announce(session: Session, *, event: Event, list_id: int, last: RecentCheckIn | None) -> None:
-    """Tell the event's staff and organiser screens, after the commit, what changed."""
-    # Both counts in one query (the same figures as ``_checked_in_count`` and
-    # ``expected_count``): this runs after every scan that lets someone in.
+    """Tell the event's staff and organiser screens, after the commit, what changed.
+
+    The last statements of every check-in and undo: the list's ``counts_version`` is raised
+    first, which takes the list row's lock until the commit, so the counts read next are
+    exactly those of that version (on PostgreSQL two doors scanning at once would otherwise
+    each count without the other). Screens keep the highest version they have seen, so a
+    push or a fetched snapshot arriving late never overwrites a newer one.
+    """
+    version = session.scalar(
+        sa.update(CheckInList)
+        .where(CheckInList.id == list_id)
+        .values(counts_version=CheckInList.counts_version + 1)
+        .returning(CheckInList.counts_version)
+        .execution_options(synchronize_session=False)
+    )
+    # Both counts in one query (the same figures as ``stats`` and ``expected_count``): this
+    # runs after every scan that lets someone in.
     checked_in, expected = session.execute(
         sa.select(
             _checked_in_count_query(list_id).scalar_subquery(),
@@ -615,6 +633,7 @@ def _announce(session: Session, *, event: Event, list_id: int, last: RecentCheck
     ).one()
     payload = {
         "list_id": list_id,
+        "version": int(version or 0),
         "checked_in": int(checked_in or 0),
         "expected": int(expected or 0),
         "last": last.as_dict() if last is not None else None,
@@ -641,6 +660,7 @@ class ListCount:
     list: CheckInList
     expected: int
     checked_in: int
+    version: int = 0  # the list's counts_version read with ``checked_in``, in one statement
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -650,6 +670,7 @@ class ListCount:
             "allow_reentry": self.list.allow_reentry,
             "expected": self.expected,
             "checked_in": self.checked_in,
+            "version": self.version,
         }
 
 
@@ -684,14 +705,18 @@ def lists_with_counts(session: Session, *, event: Event) -> list[ListCount]:
     """The event's lists, oldest first, each with checked-in and expected counts."""
     live = sa.and_(CheckIn.list_id == CheckInList.id, CheckIn.undone_at.is_(None))
     rows = session.execute(
-        sa.select(CheckInList, sa.func.count(sa.distinct(CheckIn.attendee_id)))
+        sa.select(
+            CheckInList,
+            CheckInList.counts_version,
+            sa.func.count(sa.distinct(CheckIn.attendee_id)),
+        )
         .outerjoin(CheckIn, live)
         .where(CheckInList.event_id == event.id)
         .group_by(CheckInList.id)
         .order_by(CheckInList.created_at, CheckInList.id)
     )
     expected = expected_count(session, event_id=event.id)
-    return [ListCount(lst, expected, int(n)) for lst, n in rows]
+    return [ListCount(lst, expected, int(n), int(version)) for lst, version, n in rows]
 
 
 # --- roster, search, stats ----------------------------------------------------------------
@@ -737,6 +762,7 @@ def roster(session: Session, *, event: Event, list_id: int, now: datetime) -> Ro
             Attendee.company,
             Badge.token,
             Attendee.id.in_(_checked_in_ids(lst.id)),
+            _version_query(lst.id).scalar_subquery(),
         )
         .outerjoin(
             Badge,
@@ -753,10 +779,11 @@ def roster(session: Session, *, event: Event, list_id: int, now: datetime) -> Ro
             company=company,
             checked_in=bool(checked),
         )
-        for attendee_id, name, company, token, checked in rows
+        for attendee_id, name, company, token, checked, _ in rows
     ]
     checked_in = sum(1 for e in entries if e.checked_in)
-    return Roster(ListCount(lst, len(entries), checked_in), now, entries)
+    version = int(rows[0][-1]) if rows else _list_version(session, lst.id)
+    return Roster(ListCount(lst, len(entries), checked_in, version), now, entries)
 
 
 @dataclass(frozen=True)
@@ -867,8 +894,14 @@ def stats(session: Session, *, event: Event, list_id: int) -> Stats:
             )
         )
     )
+    version, checked_in = session.execute(
+        sa.select(
+            _version_query(lst.id).scalar_subquery(),
+            _checked_in_count_query(lst.id).scalar_subquery(),
+        )
+    ).one()
     count = ListCount(
-        lst, expected_count(session, event_id=event.id), _checked_in_count(session, lst.id)
+        lst, expected_count(session, event_id=event.id), int(checked_in), int(version)
     )
     return Stats(count, _recent(session, list_ids=[lst.id], limit=RECENT), buckets(times))
 

@@ -1,7 +1,7 @@
 // Check-in dashboard: live counts per list, the last ten arrivals and a chart of check-ins per
 // five minutes. Socket.IO pushes each check-in; on every (re)connect the page reloads the full
 // state over the JSON API, so a laptop that slept or lost Wi-Fi misses nothing.
-import { io } from "/static/vendor/socket.io.esm.min.js";
+import { connect } from "/static/js/realtime.js";
 import uPlot from "/static/vendor/uPlot.esm.js";
 
 const root = document.querySelector("#checkin-dashboard");
@@ -39,9 +39,18 @@ function start() {
     status.textContent = text;
   }
 
-  function updateCount(listId, checkedIn, expected) {
+  // The highest counts version seen per list: a push or a fetch that arrives after a newer
+  // one (two doors at once, a slow answer) is older news and is dropped.
+  const versions = new Map();
+
+  function updateCount(listId, checkedIn, expected, version) {
     const card = root.querySelector(`.checkin-list[data-list-id="${listId}"]`);
     if (!card) return;
+    const key = String(listId);
+    if (typeof version === "number") {
+      if (version < (versions.get(key) ?? -1)) return;
+      versions.set(key, version);
+    }
     const count = card.querySelector("[data-count]");
     const changed = count.textContent !== String(checkedIn);
     count.textContent = String(checkedIn);
@@ -152,7 +161,7 @@ function start() {
   async function refreshAll() {
     const { lists } = await getJSON("/lists");
     const all = await Promise.all(lists.map((l) => getJSON(`/lists/${l.id}/stats`)));
-    for (const stats of all) updateCount(stats.list.id, stats.checked_in, stats.expected);
+    for (const stats of all) updateCount(stats.list.id, stats.checked_in, stats.expected, stats.list.version);
     const merged = all.flatMap((s) => s.recent).sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
     showRecent(merged);
     const chosen = all.find((s) => String(s.list.id) === String(picker && picker.value));
@@ -179,7 +188,7 @@ function start() {
     }, 150);
   });
 
-  const socket = io("/event", { transports: ["websocket", "polling"] });
+  const socket = connect("/event");
   socket.on("connect", () => {
     socket.emit("join", { event: root.dataset.event, audience: root.dataset.audience }, (ack) => {
       if (ack && ack.ok) {
@@ -193,7 +202,7 @@ function start() {
   socket.on("disconnect", () => setStatus("offline", "Reconnecting…"));
   socket.on("connect_error", () => setStatus("offline", "Offline — retrying"));
   socket.on("checkin_update", (update) => {
-    updateCount(update.list_id, update.checked_in, update.expected);
+    updateCount(update.list_id, update.checked_in, update.expected, update.version);
     if (update.last) addRecent(update.last);
     else refreshAll().catch(() => {}); // an undo: the last ten changed in the middle
     scheduleChart();

@@ -62,6 +62,8 @@ function start(rootEl) {
     undo: null,
     panelNonce: "",
     live: false,
+    countsVersion: -1,
+    countsStale: false,
     pageCached: false,
     rosterSaveTimer: null,
     cancelled: new Set(),
@@ -635,7 +637,8 @@ function start(rootEl) {
     if (sent || warned) {
       await renderWarnings();
       notice(`Sent ${sent} saved scan${sent === 1 ? "" : "s"}${warned ? ` · ${warned} with warnings` : ""}`, warned ? "warn" : "ok");
-      if (!state.live) refreshCounts();
+      // The live pushes for these may have come before this phone's socket was back: ask.
+      refreshCounts();
       const left = await store.queued(slug);
       if (!left.length) refreshRoster().then(renderOfflineStatus);
     }
@@ -766,7 +769,14 @@ function start(rootEl) {
       : "Getting ready to work offline… keep this page open while online.";
   }
 
-  function setCounts(checkedIn, expected, stale = false) {
+  // Counts carry the list's version (raised by every check-in and undo on the server): a push
+  // or a fetched answer older than what is shown is dropped. Counts restored from this phone's
+  // last visit have no version: anything from the server replaces them.
+  function setCounts(checkedIn, expected, { stale = false, version = null } = {}) {
+    if (version !== null) {
+      if (version < state.countsVersion) return;
+      state.countsVersion = version;
+    }
     state.countsStale = stale;
     ui.countIn.textContent = String(checkedIn);
     ui.countExpected.textContent = String(expected);
@@ -780,14 +790,14 @@ function start(rootEl) {
     try {
       const res = await send("GET", `${api}/lists`, undefined, 6000);
       const found = res.data?.lists?.find((l) => Number(l.id) === listId);
-      if (found) setCounts(found.checked_in, found.expected);
+      if (found) setCounts(found.checked_in, found.expected, { version: found.version });
     } catch { /* offline: keep the last known counts */ }
   }
 
   function restoreCounts() {
     try {
       const saved = JSON.parse(localStorage.getItem(`known-counts-${slug}-${listId}`) || "null");
-      if (saved) setCounts(saved.checkedIn, saved.expected, true);
+      if (saved) setCounts(saved.checkedIn, saved.expected, { stale: true });
     } catch { /* nothing saved */ }
   }
 
@@ -1036,13 +1046,13 @@ function start(rootEl) {
   // ---------- live counts ----------
 
   async function connectLive() {
-    let io;
+    let connect;
     try {
-      ({ io } = await import(cfg.socketUrl));
+      ({ connect } = await import(cfg.socketUrl));
     } catch {
       return; // the scanner works without live counts
     }
-    const socket = io("/event");
+    const socket = connect("/event");
     socket.on("connect", () => {
       socket.emit("join", { event: slug, audience: "staff" }, (ack) => {
         state.live = Boolean(ack && ack.ok);
@@ -1057,7 +1067,7 @@ function start(rootEl) {
     });
     socket.on("checkin_update", (data) => {
       if (Number(data.list_id) !== listId) return;
-      setCounts(data.checked_in, data.expected);
+      setCounts(data.checked_in, data.expected, { version: data.version ?? null });
       if (data.last) {
         ui.last.hidden = false;
         ui.last.textContent = `Last: ${data.last.name}${data.last.by ? ` · by ${data.last.by}` : ""} · ${timeOf(data.last.at)}`;

@@ -230,6 +230,7 @@ def test_lists_roster_search_and_stats(client: Any, auth: Any, desk: Desk, sessi
                 "allow_reentry": False,
                 "expected": 2,
                 "checked_in": 1,
+                "version": 1,
             }
         ]
     }

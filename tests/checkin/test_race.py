@@ -30,7 +30,7 @@ from sqlalchemy import event as sa_event
 from conference.badges import service as badges
 from conference.checkin import service
 from conference.checkin.models import CheckIn, Scan
-from conference.db import utcnow
+from conference.db import DomainEvent, add_publisher, remove_publisher, utcnow
 from conference.extensions import db
 from tests import conftest
 from tests.checkin.conftest import Desk, make_desk
@@ -145,6 +145,70 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
     per_attendee, scans = _counts(postgres_url)
     assert list(per_attendee.values()) == [1]
     assert scans == 2
+
+
+def test_two_doors_admitting_two_people_at_once_push_the_exact_counts(
+    pg_app: Any, postgres_url: str
+) -> None:
+    # Two different badges at two doors of one list, both INSERTs released together: each
+    # transaction alone would count itself but not the other (read committed), and a screen
+    # would be left showing 1 of 2. The list's version orders the pushes, and the push with the
+    # higher version counts both.
+    desk, tokens, staff = _setup(pg_app, 2)
+    barrier = threading.Barrier(2, timeout=20)
+    pushes: list[dict[str, Any]] = []
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO check_in"):
+            barrier.wait()
+
+    def collect(events: list[DomainEvent]) -> None:
+        pushes.extend(e.payload for e in events if e.name == "checkin_update")
+
+    errors: list[BaseException] = []
+
+    def device(account: Any, token: str) -> None:
+        try:
+            client = pg_app.test_client()
+            assert Auth(client).login(account).status_code == 302
+            response = client.post(
+                f"/api/events/{desk.event.slug}/checkin",
+                json={
+                    "token": token,
+                    "list_id": desk.lst.id,
+                    "nonce": str(uuid.uuid4()),
+                    "scanned_at": utcnow().isoformat(),
+                },
+            )
+            assert response.get_json()["code"] == "ok"
+        except BaseException as err:
+            errors.append(err)
+            barrier.abort()
+
+    add_publisher(collect)
+    sa_event.listen(sa.engine.Engine, "before_cursor_execute", hold)
+    try:
+        threads = [
+            threading.Thread(target=device, args=(account, token))
+            for account, token in zip(staff, tokens, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sa_event.remove(sa.engine.Engine, "before_cursor_execute", hold)
+        remove_publisher(collect)
+    assert not errors, errors
+    # One push per audience (staff and organisers) per check-in.
+    by_version = {p["version"]: p["checked_in"] for p in pushes}
+    assert len(pushes) == 4
+    assert by_version == {1: 1, 2: 2}
+
+    client = pg_app.test_client()
+    assert Auth(client).login(staff[0]).status_code == 302
+    [listed] = client.get(f"/api/events/{desk.event.slug}/checkin/lists").get_json()["lists"]
+    assert (listed["version"], listed["checked_in"]) == (2, 2)
 
 
 # --- a real server, 20 connections at once ------------------------------------------------

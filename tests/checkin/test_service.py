@@ -520,6 +520,7 @@ def test_ok_and_undo_tell_staff_and_organiser_rooms(desk: Desk, session: Any) ->
     ]
     payload = events[0].payload
     assert (payload["list_id"], payload["checked_in"], payload["expected"]) == (desk.lst.id, 1, 1)
+    assert payload["version"] == 1
     assert payload["last"]["name"] == "Maria" and payload["last"]["by"] == "Sam Porter"
     session.commit()
     assert result.check_in is not None
@@ -529,6 +530,7 @@ def test_ok_and_undo_tell_staff_and_organiser_rooms(desk: Desk, session: Any) ->
     undo_events = pending_events(session)
     assert len(undo_events) == 2
     assert undo_events[0].payload["checked_in"] == 0 and undo_events[0].payload["last"] is None
+    assert undo_events[0].payload["version"] == 2
     session.commit()
 
 
@@ -545,6 +547,38 @@ def test_refused_scans_tell_nobody(desk: Desk, session: Any) -> None:
     )
     assert pending_events(session) == []
     session.rollback()
+
+
+def test_every_change_raises_the_lists_version_and_every_answer_carries_it(
+    desk: Desk, session: Any
+) -> None:
+    day2 = desk.new_list("Day 2")
+    guests = [desk.guest() for _ in range(3)]
+
+    def versions() -> dict[str, tuple[int, int]]:
+        return {
+            c.list.name: (c.version, c.checked_in)
+            for c in service.lists_with_counts(session, event=desk.event)
+        }
+
+    assert versions() == {"Main entrance": (0, 0), "Day 2": (0, 0)}
+    first = desk.scan(guests[0][1])
+    desk.scan(guests[1][1])
+    desk.scan(guests[1][1])  # already in: nothing changed, no new version
+    desk.scan("nope-nope")  # refused: no new version
+    desk.scan(guests[2][1], list_id=day2.id)
+    assert versions() == {"Main entrance": (2, 2), "Day 2": (1, 1)}
+    assert first.check_in is not None
+    service.undo(
+        session, event=desk.event, check_in_id=first.check_in.id, staff=desk.staff, now=NOW
+    )
+    session.commit()
+    assert versions() == {"Main entrance": (3, 1), "Day 2": (1, 1)}
+    # The roster and the dashboard's stats carry the same version with their counts.
+    roster = service.roster(session, event=desk.event, list_id=desk.lst.id, now=NOW)
+    assert (roster.counts.version, roster.counts.checked_in) == (3, 1)
+    stats = service.stats(session, event=desk.event, list_id=desk.lst.id)
+    assert stats.as_dict()["list"]["version"] == 3
 
 
 def test_my_data_lists_my_check_ins(desk: Desk, session: Any) -> None:
