@@ -756,8 +756,14 @@ function start(rootEl) {
   function renderOfflineStatus() {
     const roster = state.roster?.record;
     if (roster) {
-      const count = (roster.entries || []).filter((e) => e.h).length;
-      ui.rosterInfo.textContent = `${count} badge${count === 1 ? "" : "s"} of “${listName}” saved on this phone · updated ${timeOf(roster.fetched_at)}`;
+      const entries = roster.entries || [];
+      const count = entries.filter((e) => e.h).length;
+      const missing = entries.length - count;
+      // Badges are issued when they are printed (or opened on the attendee's phone).
+      const unbadged = missing
+        ? ` · ${missing} ${missing === 1 ? "attendee has" : "attendees have"} no badge yet: find them by name`
+        : "";
+      ui.rosterInfo.textContent = `${count} badge${count === 1 ? "" : "s"} of “${listName}” saved on this phone · updated ${timeOf(roster.fetched_at)}${unbadged}`;
     } else {
       ui.rosterInfo.textContent = "The list is not saved on this phone yet.";
     }
