@@ -2,7 +2,7 @@
 // the clock synced to the server's, countdowns, reconnection and small DOM helpers.
 // The server's clock and the database are the truth: every countdown is computed from the
 // server's `closes_at` and our estimate of the server's time, never from the phone's clock alone.
-import { io } from "../vendor/socket.io.esm.min.js";
+import { connect } from "./realtime.js";
 
 export const SHAPES = ["▲", "◆", "●", "■"];
 export const SHAPE_NAMES = ["triangle", "diamond", "circle", "square"];
@@ -148,7 +148,7 @@ export class QuizConnection {
     this.onJoined = onJoined;
     this.onJoinError = onJoinError;
     this.onStatus = onStatus || (() => {});
-    this.socket = io("/quiz", {
+    this.socket = connect("/quiz", {
       reconnectionDelay: 500,
       reconnectionDelayMax: 4000,
       randomizationFactor: 0.5,

@@ -497,25 +497,30 @@ if (root) {
     onStatus: offlineBanner(document.querySelector("[data-offline]")),
   });
 
+  // The tap on "Join": checks the nickname, then joins now or as soon as the socket is up.
+  async function requestJoin() {
+    if (joinError) joinError.hidden = true;
+    if (form.dataset.needsNickname !== undefined && nicknameInput && nicknameInput.value.trim().length < 2) {
+      joinError.textContent = "Choose a nickname of 2 to 20 characters.";
+      joinError.hidden = false;
+      nicknameInput.focus();
+      return;
+    }
+    wantJoin = true;
+    if (joinButton) joinButton.disabled = true;
+    if (!conn.connected) {
+      joinError.textContent = "Connecting… you will join as soon as the connection is up.";
+      joinError.hidden = false;
+      return; // the connect handler joins
+    }
+    const ack = await conn.join();
+    if (!ack && joinButton) joinButton.disabled = false;
+  }
+
   if (form) {
-    form.addEventListener("submit", async (event) => {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (joinError) joinError.hidden = true;
-      if (form.dataset.needsNickname !== undefined && nicknameInput && nicknameInput.value.trim().length < 2) {
-        joinError.textContent = "Choose a nickname of 2 to 20 characters.";
-        joinError.hidden = false;
-        nicknameInput.focus();
-        return;
-      }
-      wantJoin = true;
-      if (joinButton) joinButton.disabled = true;
-      if (!conn.connected) {
-        joinError.textContent = "Connecting… you will join as soon as the connection is up.";
-        joinError.hidden = false;
-        return; // the connect handler joins
-      }
-      const ack = await conn.join();
-      if (!ack && joinButton) joinButton.disabled = false;
+      requestJoin();
     });
   }
 
@@ -566,5 +571,17 @@ if (root) {
     $("[data-me-name]").textContent = "…";
   } else {
     show("join");
+  }
+
+  // Tapped before this script had loaded (a slow phone, a room joining at once): the form went
+  // to the server as a plain GET with ?join=1 and reloaded this page. Join now, and take the
+  // nickname out of the address bar.
+  const params = new URLSearchParams(location.search);
+  if (form && params.get("join") === "1") {
+    history.replaceState(null, "", location.pathname);
+    if (!wantJoin) {
+      if (nicknameInput && params.get("nickname")) nicknameInput.value = params.get("nickname");
+      requestJoin();
+    }
   }
 }

@@ -14,9 +14,13 @@ function stickyKey() {
   return key;
 }
 
+// WebSocket first (one request instead of a polling handshake and an upgrade, which matters
+// when a keynote room joins at once); where a proxy or venue network refuses WebSockets,
+// `tryAllTransports` falls back to long-polling instead of retrying the WebSocket forever.
 export function connect(namespace, options = {}) {
   return io(namespace, {
     transports: ["websocket", "polling"],
+    tryAllTransports: true,
     ...options,
     query: { k: stickyKey(), ...(options.query || {}) },
   });

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -174,6 +175,22 @@ def browser(playwright: Any) -> Iterator[Any]:
     chromium.close()
 
 
+def _first_load_fails(page: Any, pattern: str) -> list[str]:
+    """Make the page's first request matching ``pattern`` fail; returns what was dropped."""
+    dropped: list[str] = []
+
+    # One parameter: Playwright passes the request as well to a handler that takes two.
+    def handler(route: Any) -> None:
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort()
+
+    page.route(pattern, handler)
+    return dropped
+
+
 def _watch(page: Any, errors: list[str], name: str) -> Any:
     page.on("console", lambda m: errors.append(f"{name}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"{name}: {e}"))
@@ -228,20 +245,34 @@ def test_host_projector_and_three_phones_play_to_the_podium(
         maria_context = context(**PHONE)
         maria_context.add_init_script(SKEW_SCRIPT % -600_000)
         maria = _watch(maria_context.new_page(), errors, "attendee")
+        sockets: list[str] = []
+        maria.on("websocket", lambda ws: sockets.append(ws.url))
         maria.goto(url + scenario["login_path"])
         maria.goto(url + "/q")
         maria.get_by_label("Game PIN").fill(pin)
         maria.get_by_role("button", name="Enter").click()
         maria.get_by_role("button", name=f"Join as {scenario['attendee']}").click()
         maria.get_by_text("You're in!").wait_for()
+        # Straight onto a WebSocket, carrying the tab's key that nginx keeps one client on one
+        # process by (deploy/nginx.conf), so phones behind one venue NAT still spread.
+        engine = [parse_qs(urlsplit(u).query) for u in sockets if "/socket.io/" in u]
+        assert engine and engine[0]["transport"] == ["websocket"] and engine[0]["k"][0]
 
         guests = []
         for nickname in ("Quizzy", "Nova"):
             phone = _watch(context(**PHONE).new_page(), errors, nickname)
+            # Nova taps "Join" before the page's script has arrived (its first load fails): the
+            # form goes to the server as a plain GET and the reloaded page joins her.
+            dropped = (
+                _first_load_fails(phone, "**/static/js/quiz-play.js") if nickname == "Nova" else []
+            )
             phone.goto(f"{url}/q/{pin}")
             phone.get_by_label("Your nickname").fill(nickname)
             phone.get_by_role("button", name="Join", exact=True).click()
             phone.get_by_text("You're in!").wait_for()
+            if dropped:
+                assert phone.url == f"{url}/q/{pin}"  # the nickname left the address bar
+                errors.remove(f"{nickname}: Failed to load resource: net::ERR_FAILED")
             guests.append(phone)
         phones = [maria, *guests]
         names = [scenario["attendee"], "Quizzy", "Nova"]
