@@ -660,7 +660,7 @@ class ListCount:
     list: CheckInList
     expected: int
     checked_in: int
-    version: int = 0  # the list's counts_version read with ``checked_in``, in one statement
+    version: int  # the list's counts_version, read in the same statement as ``checked_in``
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
