@@ -91,15 +91,14 @@ def _counts(url: str) -> tuple[dict[int, int], int]:
 # --- two threads, released together right before the insert -------------------------------
 
 
-def test_two_devices_scanning_one_badge_at_once_check_in_once(
-    pg_app: Any, postgres_url: str
-) -> None:
-    desk, [token], staff = _setup(pg_app, 1)
-    barrier = threading.Barrier(2, timeout=20)
+def _scan_together(app: Any, desk: Desk, scans: list[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """Post each (staff account, badge token) from its own thread, test client and connection,
+    each held right before its check-in INSERT and all released together; their answers."""
+    barrier = threading.Barrier(len(scans), timeout=20)
     built = Counter[int]()
 
     def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # Each thread waits once, right before its check-in INSERT: both inserts then race.
+        # Each thread waits once, right before its check-in INSERT: the inserts then race.
         if not statement.startswith("INSERT INTO check_in"):
             return
         me = threading.get_ident()
@@ -107,12 +106,12 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
         if built[me] == 1:
             barrier.wait()
 
-    answers: dict[str, dict[str, Any]] = {}
+    answers: list[dict[str, Any]] = [{} for _ in scans]
     errors: list[BaseException] = []
 
-    def device(account: Any) -> None:
+    def device(i: int, account: Any, token: str) -> None:
         try:
-            client = pg_app.test_client()
+            client = app.test_client()
             assert Auth(client).login(account).status_code == 302
             response = client.post(
                 f"/api/events/{desk.event.slug}/checkin",
@@ -123,14 +122,17 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
                     "scanned_at": utcnow().isoformat(),
                 },
             )
-            answers[account.email] = response.get_json()
+            answers[i] = response.get_json()
         except BaseException as err:  # reported below, in the test's thread
             errors.append(err)
             barrier.abort()
 
     sa_event.listen(sa.engine.Engine, "before_cursor_execute", hold)
     try:
-        threads = [threading.Thread(target=device, args=(account,)) for account in staff]
+        threads = [
+            threading.Thread(target=device, args=(i, account, token))
+            for i, (account, token) in enumerate(scans)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -138,9 +140,17 @@ def test_two_devices_scanning_one_badge_at_once_check_in_once(
     finally:
         sa_event.remove(sa.engine.Engine, "before_cursor_execute", hold)
     assert not errors, errors
-    assert sorted(a["code"] for a in answers.values()) == ["already_checked_in", "ok"]
-    loser = next(a for a in answers.values() if a["code"] == "already_checked_in")
-    winner = next(a for a in answers.values() if a["code"] == "ok")
+    return answers
+
+
+def test_two_devices_scanning_one_badge_at_once_check_in_once(
+    pg_app: Any, postgres_url: str
+) -> None:
+    desk, [token], staff = _setup(pg_app, 1)
+    answers = _scan_together(pg_app, desk, [(account, token) for account in staff])
+    assert sorted(a["code"] for a in answers) == ["already_checked_in", "ok"]
+    loser = next(a for a in answers if a["code"] == "already_checked_in")
+    winner = next(a for a in answers if a["code"] == "ok")
     assert loser["previous"]["by"] == winner["check_in"]["by"]
     per_attendee, scans = _counts(postgres_url)
     assert list(per_attendee.values()) == [1]
@@ -155,51 +165,17 @@ def test_two_doors_admitting_two_people_at_once_push_the_exact_counts(
     # would be left showing 1 of 2. The list's version orders the pushes, and the push with the
     # higher version counts both.
     desk, tokens, staff = _setup(pg_app, 2)
-    barrier = threading.Barrier(2, timeout=20)
     pushes: list[dict[str, Any]] = []
-
-    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("INSERT INTO check_in"):
-            barrier.wait()
 
     def collect(events: list[DomainEvent]) -> None:
         pushes.extend(e.payload for e in events if e.name == "checkin_update")
 
-    errors: list[BaseException] = []
-
-    def device(account: Any, token: str) -> None:
-        try:
-            client = pg_app.test_client()
-            assert Auth(client).login(account).status_code == 302
-            response = client.post(
-                f"/api/events/{desk.event.slug}/checkin",
-                json={
-                    "token": token,
-                    "list_id": desk.lst.id,
-                    "nonce": str(uuid.uuid4()),
-                    "scanned_at": utcnow().isoformat(),
-                },
-            )
-            assert response.get_json()["code"] == "ok"
-        except BaseException as err:
-            errors.append(err)
-            barrier.abort()
-
     add_publisher(collect)
-    sa_event.listen(sa.engine.Engine, "before_cursor_execute", hold)
     try:
-        threads = [
-            threading.Thread(target=device, args=(account, token))
-            for account, token in zip(staff, tokens, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        answers = _scan_together(pg_app, desk, list(zip(staff, tokens, strict=True)))
     finally:
-        sa_event.remove(sa.engine.Engine, "before_cursor_execute", hold)
         remove_publisher(collect)
-    assert not errors, errors
+    assert [a["code"] for a in answers] == ["ok", "ok"]
     # One push per audience (staff and organisers) per check-in.
     by_version = {p["version"]: p["checked_in"] for p in pushes}
     assert len(pushes) == 4
